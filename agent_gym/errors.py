@@ -1,0 +1,75 @@
+"""Every exception agent-gym raises on purpose.
+
+The tree::
+
+    AgentGymError                 base of all of them
+    ├── ConfigError (ValueError)  bad constructor arguments, unknown names (with "did you mean")
+    ├── InvalidActionError (TypeError)
+    │                             an action that is neither a str nor an assistant-message dict
+    ├── ResetNeeded (RuntimeError)
+    │                             ``step`` called before ``reset`` or after the episode ended
+    ├── ToolDefinitionError       a function that cannot become a Tool (missing hints or docstring)
+    ├── ToolArgumentError         raised *inside* a tool to reject its arguments; becomes a tool error result
+    ├── RewardError               a reward component returned a non-finite value
+    ├── DataError                 a broken data file (names the file, line and field)
+    ├── RetrievalError            a retrieval backend failed (server down, corrupt index)
+    └── PolicyError               a policy backend failed (server down, malformed response)
+
+At the tool boundary nothing is raised: a failing tool call becomes a typed
+:class:`agent_gym.types.ToolFailure` inside a :class:`agent_gym.types.ToolResult`, recorded in ``info``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AgentGymError",
+    "ConfigError",
+    "DataError",
+    "InvalidActionError",
+    "PolicyError",
+    "ResetNeeded",
+    "RetrievalError",
+    "RewardError",
+    "ToolArgumentError",
+    "ToolDefinitionError",
+]
+
+
+class AgentGymError(Exception):
+    """Base class of every error agent-gym raises on purpose."""
+
+
+class ConfigError(AgentGymError, ValueError):
+    """A constructor argument or a name is invalid; the message says how to fix it."""
+
+
+class InvalidActionError(AgentGymError, TypeError):
+    """An action of the wrong Python type (strings of any content are always valid actions)."""
+
+
+class ResetNeeded(AgentGymError, RuntimeError):
+    """``step`` was called before ``reset`` or after the episode ended."""
+
+
+class ToolDefinitionError(AgentGymError, TypeError):
+    """A function cannot be turned into a Tool."""
+
+
+class ToolArgumentError(AgentGymError, ValueError):
+    """Raised by a tool to reject its arguments; the env turns it into an ``invalid_arguments`` result."""
+
+
+class RewardError(AgentGymError, ValueError):
+    """A reward component produced a value that is not a finite float."""
+
+
+class DataError(AgentGymError, ValueError):
+    """A data file is malformed."""
+
+
+class RetrievalError(AgentGymError, RuntimeError):
+    """A retrieval backend could not answer."""
+
+
+class PolicyError(AgentGymError, RuntimeError):
+    """A policy backend could not produce a turn."""

@@ -1,0 +1,63 @@
+"""Registration of agent-gym envs into Gymnasium's registry, with one-line descriptions.
+
+Entry points are strings, so registering imports nothing: ``import agent_gym`` stays light and the
+``agent_gym`` package never imports the ``envs`` room it registers.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import gymnasium as gym
+
+from agent_gym.errors import ConfigError
+
+__all__ = ["BUILTIN_ENVS", "EnvEntry", "register_builtin_envs", "register_env", "registered_envs", "suggest_env_id"]
+
+EnvEntry = tuple[str, str, str, dict[str, Any]]
+"""(id, entry point, one-line description, default kwargs)."""
+
+BUILTIN_ENVS: tuple[EnvEntry, ...] = (
+    (
+        "KeyValueLookup-v0",
+        "agent_gym.envs.key_value:KeyValueLookupEnv",
+        "Follow a chain of keys through a lookup tool to the final value (data-free tutorial env).",
+        {},
+    ),
+    (
+        "KeyValueLookupNoisy-v0",
+        "agent_gym.envs.key_value:KeyValueLookupEnv",
+        "KeyValueLookup-v0 with the 'light' noise preset: failing and truncated lookups.",
+        {"noise": "light"},
+    ),
+)
+
+_DESCRIPTIONS: dict[str, str] = {}
+
+
+def register_env(env_id: str, entry_point: str, description: str, kwargs: dict[str, Any] | None = None) -> None:
+    """Register an env with Gymnasium and remember its description for ``agent-gym list``."""
+    if env_id in gym.registry and env_id not in _DESCRIPTIONS:
+        raise ConfigError(f"{env_id!r} is already registered by another package; choose another id")
+    if env_id not in gym.registry:
+        gym.register(id=env_id, entry_point=entry_point, kwargs=dict(kwargs or {}), disable_env_checker=False)
+    _DESCRIPTIONS[env_id] = description
+
+
+def register_builtin_envs() -> None:
+    """Register every built-in env (idempotent)."""
+    for env_id, entry_point, description, kwargs in BUILTIN_ENVS:
+        register_env(env_id, entry_point, description, kwargs)
+
+
+def registered_envs() -> dict[str, str]:
+    """``{env id: description}`` of every env registered through agent-gym."""
+    return dict(sorted(_DESCRIPTIONS.items()))
+
+
+def suggest_env_id(env_id: str) -> str:
+    """An error message for an unknown id, with a "did you mean" when one is close."""
+    close = difflib.get_close_matches(env_id, list(_DESCRIPTIONS), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"no agent-gym env {env_id!r}; run `agent-gym list` to see them.{hint}"

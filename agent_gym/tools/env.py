@@ -1,0 +1,325 @@
+"""ToolEnv: the generic step of a tool-using agent env.
+
+One step is: parse the turn (a :class:`~agent_gym.tools.formats.ToolFormat`) → validate each call →
+run it (the :class:`~agent_gym.tools.tool.Tool` reports *what happened*) → perturb it (the seeded
+:class:`~agent_gym.noise.NoiseModel`) → interpret it (:meth:`ToolEnv.interpret` says *what it means*: the
+tool message, state updates, reward signals) → score the step (the :class:`~agent_gym.rewards.Rubric`) →
+append to the history. Nothing in a step raises because of what the model wrote.
+
+A subclass provides :meth:`ToolEnv.sample_task` and, usually, :meth:`ToolEnv.score_answer` and
+:meth:`ToolEnv.interpret`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_gym.core import AgentEnv, ObsType
+from agent_gym.errors import ConfigError, InvalidActionError, RetrievalError, ToolArgumentError
+from agent_gym.noise import NoiseModel
+from agent_gym.rewards import Component, Rubric, StepOutcome
+from agent_gym.tools.formats import Action, OpenAIFormat, ToolFormat, get_format, openai_tool_schemas
+from agent_gym.tools.tool import Tool, validate_arguments
+from agent_gym.types import ParsedTurn, Task, ToolCall, ToolFailure, ToolOutput, ToolResult
+
+__all__ = ["Interpretation", "ToolEnv", "render_output"]
+
+_NATIVE_CALLS = OpenAIFormat()
+
+
+class Interpretation(BaseModel):
+    """What the env makes of one tool result."""
+
+    model_config = ConfigDict(frozen=True)
+
+    content: str
+    """Text of the tool message the model sees."""
+    signals: dict[str, float] = Field(default_factory=dict)
+    """Named facts for reward components (summed over the turn's calls)."""
+
+
+def render_output(output: ToolOutput) -> str:
+    """Default text of a tool output: its content, then its items numbered from 1.
+
+    Example:
+        >>> from agent_gym.types import ResultItem
+        >>> print(render_output(ToolOutput(items=(ResultItem(text="a"), ResultItem(text="b")))))
+        [1] a
+        [2] b
+    """
+    parts = [output.content] if output.content else []
+    parts += [f"[{i}] {item.text}" for i, item in enumerate(output.items, 1)]
+    return "\n".join(parts) if parts else "(no results)"
+
+
+class ToolEnv(AgentEnv):
+    """An :class:`AgentEnv` whose turns call tools and end with an answer.
+
+    Args:
+        tools: The tools the model may call.
+        tool_format: Name of the call syntax (``hermes``, ``openai``, ``search_r1``, ``react``) or a ToolFormat.
+        reward: Rubric preset name (``outcome``, ``process``), ``{component: weight}``, or a Rubric.
+        noise: Noise preset name (``off``, ``light``, ``heavy``), a dict of NoiseModel fields, or a NoiseModel.
+        max_turns: Turns after which the episode is truncated.
+        max_tool_calls_per_turn: Calls beyond this in one turn fail as ``too_many_calls``.
+        max_action_chars: Longer actions are cut to this length (and penalised by ``overlong``).
+        instructions: Task instructions placed before the tool description in the system prompt.
+        render_mode: ``"ansi"``, ``"human"`` or None.
+    """
+
+    reward_components: ClassVar[Mapping[str, tuple[Component, float]]] = {}
+    """Env-specific components and their weights, added to the ``process`` preset."""
+    outcome_metric: ClassVar[str] = "em"
+    """Key of :meth:`score_answer`'s result that the ``outcome`` component pays."""
+    default_instructions: ClassVar[str] = "Solve the task. Use the tools when they help."
+
+    def __init__(
+        self,
+        tools: Sequence[Tool],
+        *,
+        tool_format: str | ToolFormat = "hermes",
+        reward: str | Rubric | Mapping[str, float] = "outcome",
+        noise: str | NoiseModel | dict | None = None,
+        max_turns: int = 8,
+        max_tool_calls_per_turn: int = 4,
+        max_action_chars: int = 8192,
+        instructions: str | None = None,
+        render_mode: str | None = None,
+    ):
+        super().__init__(max_action_chars=max_action_chars, render_mode=render_mode)
+        if max_turns < 1 or max_tool_calls_per_turn < 1:
+            raise ConfigError(f"max_turns and max_tool_calls_per_turn must be >= 1, got {max_turns} and {max_tool_calls_per_turn}")
+        names = [t.name for t in tools]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"tool names must be unique, got {names}")
+        for t in tools:
+            if not isinstance(t, Tool):
+                raise ConfigError(f"{t!r} is not a Tool: it needs name, description, parameters and run(arguments)")
+        self.tools: dict[str, Tool] = {t.name: t for t in tools}
+        self.format: ToolFormat = get_format(tool_format)
+        self.rubric: Rubric = Rubric.resolve(reward, extra=self.reward_components)
+        self.noise: NoiseModel = NoiseModel.resolve(noise)
+        self.max_turns = max_turns
+        self.max_tool_calls_per_turn = max_tool_calls_per_turn
+        self.instructions = instructions if instructions is not None else self.default_instructions
+        self._executor: ThreadPoolExecutor | None = None
+        self._task: Task | None = None
+        self._turn = 0
+        self._well_formed_turns = 0
+        self._seen_calls: set[str] = set()
+
+    # -- hooks for subclasses ---------------------------------------------------------------------------------
+
+    def sample_task(self, options: Mapping[str, Any]) -> Task:
+        """Choose the episode's task (draw only from ``self.np_random``) and set up hidden state."""
+        raise NotImplementedError(f"{type(self).__name__} must implement sample_task(options)")
+
+    def score_answer(self, answer: str) -> dict[str, float]:
+        """Outcome metrics of a final answer, each in [0, 1]; ``outcome_metric`` names the one rewarded."""
+        return {}
+
+    def interpret(self, call: ToolCall, result: ToolResult) -> Interpretation:
+        """Turn a result into the tool message's text and reward signals; update hidden state here."""
+        if result.failure is not None:
+            return Interpretation(content=f"Error ({result.failure.kind}): {result.failure.message}")
+        return Interpretation(content=render_output(result.output or ToolOutput()))
+
+    def step_info(self) -> dict[str, Any]:
+        """Extra JSON-serialisable ``info`` for every step (e.g. what was retrieved so far)."""
+        return {}
+
+    # -- gymnasium API --------------------------------------------------------------------------------------
+
+    @property
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        """The tools as an OpenAI ``tools=`` list (for chat templates and OpenAI-compatible servers)."""
+        return openai_tool_schemas(list(self.tools.values()))
+
+    @property
+    def system_prompt(self) -> str:
+        return f"{self.instructions}\n\n{self.format.render_tools(list(self.tools.values()))}"
+
+    @property
+    def task(self) -> Task | None:
+        """The current task (hidden facts included); None before the first reset."""
+        return self._task
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[ObsType, dict[str, Any]]:
+        super().reset(seed=seed)
+        self._task = self.sample_task(dict(options or {}))
+        self._turn = 0
+        self._well_formed_turns = 0
+        self._seen_calls = set()
+        self._start([{"role": "system", "content": self.system_prompt}, {"role": "user", "content": self._task.prompt}])
+        info = {
+            "task_id": self._task.id,
+            "tools": list(self.tools),
+            "tool_format": self.format.name,
+            "max_turns": self.max_turns,
+            **self._task.info,
+        }
+        return self._observation(), info
+
+    def step(self, action: Action) -> tuple[ObsType, float, bool, bool, dict[str, Any]]:
+        self._check_can_step()
+        self._turn += 1
+        message, truncated_action = self._assistant_message(action)
+        self._append(message)
+        parsed = self._parse(message)
+        calls = [c if c.id else c.model_copy(update={"id": f"call_{self._turn}_{k}"}) for k, c in enumerate(parsed.tool_calls)]
+        parsed = parsed.model_copy(update={"tool_calls": tuple(calls)})
+        answered = parsed.answer is not None
+
+        results: list[ToolResult] = []
+        signals: dict[str, float] = {}
+        repeated = 0
+        if not answered:  # a turn that answers ends the episode; calls in it are not run
+            for k, call in enumerate(calls):
+                repeated += call.key() in self._seen_calls
+                self._seen_calls.add(call.key())
+                result = self._run(call) if k < self.max_tool_calls_per_turn else _failed(
+                    call, "too_many_calls", f"at most {self.max_tool_calls_per_turn} calls per turn; this one was not run"
+                )
+                meaning = self.interpret(call, result)
+                for name, value in meaning.signals.items():
+                    signals[name] = signals.get(name, 0.0) + float(value)
+                results.append(result)
+                self._append(self.format.tool_message(call, meaning.content))
+        feedback = self._feedback(parsed)
+        if feedback:
+            self._append({"role": "user", "content": feedback})
+
+        self._well_formed_turns += parsed.well_formed
+        terminated = answered
+        truncated = not terminated and self._turn >= self.max_turns
+        metrics = self.score_answer(parsed.answer) if answered else {}
+        outcome = StepOutcome(
+            turn=self._turn,
+            parsed=parsed,
+            results=tuple(results),
+            repeated_calls=repeated,
+            action_truncated=truncated_action,
+            done=terminated or truncated,
+            answer_score=metrics.get(self.outcome_metric) if answered else None,
+            format_score=self._well_formed_turns / self._turn,
+            signals=signals,
+        )
+        components = self.rubric.score(outcome)
+        reward = float(sum(components.values()))
+        self._episode_over = terminated or truncated
+        info = {
+            "turn": self._turn,
+            "task_id": self._task.id if self._task else "",
+            "tool_calls": [c.model_dump(mode="json") for c in calls],
+            "tool_results": [_result_info(r) for r in results],
+            "errors": [f.model_dump(mode="json") for f in parsed.failures]
+            + [r.failure.model_dump(mode="json") for r in results if r.failure is not None],
+            "answer": parsed.answer,
+            "metrics": metrics,
+            "reward_components": components,
+            "signals": signals,
+            "action_truncated": truncated_action,
+            "latency_s": round(sum(r.latency_s for r in results), 6),
+            **self.step_info(),
+        }
+        return self._observation(), reward, terminated, truncated, info
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        super().close()
+
+    # -- the step's parts -----------------------------------------------------------------------------------
+
+    def _assistant_message(self, action: Action) -> tuple[dict[str, Any], bool]:
+        if isinstance(action, str):
+            cut = len(action) > self.max_action_chars
+            return {"role": "assistant", "content": action[: self.max_action_chars]}, cut
+        if isinstance(action, Mapping):
+            content = action.get("content")
+            content = content if isinstance(content, str) else ""
+            cut = len(content) > self.max_action_chars
+            message: dict[str, Any] = {"role": "assistant", "content": content[: self.max_action_chars]}
+            if action.get("tool_calls"):
+                # Keep the calls exactly, but as plain JSON (anything unserialisable becomes its str()).
+                message["tool_calls"] = json.loads(json.dumps(action["tool_calls"], default=str))
+            return message, cut
+        raise InvalidActionError(
+            f"an action must be a str (the assistant turn) or an assistant message dict, got {type(action).__name__}"
+        )
+
+    def _parse(self, message: dict[str, Any]) -> ParsedTurn:
+        tools = self.tools
+        action: Action = message if "tool_calls" in message else message["content"]
+        parsed = self.format.parse(action, tools)
+        if "tool_calls" in message and not isinstance(self.format, OpenAIFormat):
+            native = _NATIVE_CALLS.parse(message, tools)  # native calls are understood whatever the format
+            parsed = parsed.model_copy(
+                update={"tool_calls": native.tool_calls + parsed.tool_calls, "failures": native.failures + parsed.failures}
+            )
+        return parsed
+
+    def _run(self, call: ToolCall) -> ToolResult:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            close = difflib.get_close_matches(call.name, self.tools, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            return _failed(call, "unknown_tool", f"no tool named {call.name!r}; available: {', '.join(self.tools)}.{hint}")
+        try:
+            validate_arguments(tool.parameters, call.arguments)
+            raw = self._execute(tool, call.arguments)
+        except ToolArgumentError as exc:
+            return _failed(call, "invalid_arguments", str(exc))
+        except FutureTimeout:
+            return _failed(call, "timeout", f"{call.name} did not finish within {getattr(tool, 'timeout_s', None)} s")
+        except (ConnectionError, RetrievalError) as exc:
+            return _failed(call, "unavailable", f"{call.name} could not reach its backend: {exc}")
+        except Exception as exc:  # a tool's own bug is the episode's data, not the trainer's crash
+            return _failed(call, "tool_exception", f"{type(exc).__name__}: {exc}")
+        if isinstance(raw, str):
+            raw = ToolOutput(content=raw)
+        if not isinstance(raw, ToolOutput):
+            return _failed(call, "tool_exception", f"{call.name} returned {type(raw).__name__}; tools must return str or ToolOutput")
+        noised = self.noise.apply(raw, self.np_random)
+        return ToolResult(call=call, output=noised.output, failure=noised.failure, latency_s=noised.latency_s, noise=noised.effects)
+
+    def _execute(self, tool: Tool, arguments: Mapping[str, Any]) -> Any:
+        timeout = getattr(tool, "timeout_s", None)
+        if timeout is None:
+            return tool.run(arguments)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{type(self).__name__}-tools")
+        return self._executor.submit(tool.run, arguments).result(timeout=timeout)
+
+    def _feedback(self, parsed: ParsedTurn) -> str:
+        """The env's own message when the turn could not be acted on."""
+        problems = [f"Error ({f.kind}): {f.message}" for f in parsed.failures]
+        if not parsed.tool_calls and parsed.answer is None and not parsed.failures:
+            problems.append("Your turn contained no tool call and no answer. Call a tool, or give the final answer.")
+        return "\n".join(problems)
+
+
+def _failed(call: ToolCall, kind: str, message: str) -> ToolResult:
+    return ToolResult(call=call, failure=ToolFailure(kind=kind, message=message))
+
+
+def _result_info(result: ToolResult) -> dict[str, Any]:
+    output = result.output
+    return {
+        "id": result.call.id,
+        "name": result.call.name,
+        "ok": result.ok,
+        "failure": result.failure.model_dump(mode="json") if result.failure else None,
+        "n_items": len(output.items) if output else 0,
+        "items": [item.meta for item in output.items] if output else [],
+        "latency_s": result.latency_s,
+        "noise": list(result.noise),
+    }

@@ -1,0 +1,1 @@
+"""Registered tasks: the tutorial key-value lookup env and the multi-hop QA envs."""
