@@ -11,6 +11,8 @@ The tree::
     ├── ToolDefinitionError       a function that cannot become a Tool (missing hints or docstring)
     ├── ToolArgumentError         raised *inside* a tool to reject its arguments; becomes a tool error result
     ├── RewardError               a reward component returned a non-finite value
+    ├── EnvCheckError (AssertionError)
+    │                             an env breaks a contract checked by ``agent_gym.utils.check_env``
     ├── DataError                 a broken data file (names the file, line and field)
     ├── RetrievalError            a retrieval backend failed (server down, corrupt index)
     └── PolicyError               a policy backend failed (server down, malformed response)
@@ -25,6 +27,7 @@ __all__ = [
     "AgentGymError",
     "ConfigError",
     "DataError",
+    "EnvCheckError",
     "InvalidActionError",
     "PolicyError",
     "ResetNeeded",
@@ -61,6 +64,10 @@ class ToolArgumentError(AgentGymError, ValueError):
 
 class RewardError(AgentGymError, ValueError):
     """A reward component produced a value that is not a finite float."""
+
+
+class EnvCheckError(AgentGymError, AssertionError):
+    """An env violates the text-native env contract (DESIGN §1)."""
 
 
 class DataError(AgentGymError, ValueError):

@@ -170,9 +170,9 @@ class ToolEnv(AgentEnv):
     def step(self, action: Action) -> tuple[ObsType, float, bool, bool, dict[str, Any]]:
         self._check_can_step()
         self._turn += 1
-        message, truncated_action = self._assistant_message(action)
+        message, truncated_action, to_parse = self._assistant_message(action)
         self._append(message)
-        parsed = self._parse(message)
+        parsed = self._parse(to_parse)
         calls = [c if c.id else c.model_copy(update={"id": f"call_{self._turn}_{k}"}) for k, c in enumerate(parsed.tool_calls)]
         parsed = parsed.model_copy(update={"tool_calls": tuple(calls)})
         answered = parsed.answer is not None
@@ -239,29 +239,33 @@ class ToolEnv(AgentEnv):
 
     # -- the step's parts -----------------------------------------------------------------------------------
 
-    def _assistant_message(self, action: Action) -> tuple[dict[str, Any], bool]:
+    def _assistant_message(self, action: Action) -> tuple[dict[str, Any], bool, Action]:
+        """The history message for an action, whether it was cut, and the (cut) action to parse."""
         if isinstance(action, str):
             cut = len(action) > self.max_action_chars
-            return {"role": "assistant", "content": action[: self.max_action_chars]}, cut
+            text = action[: self.max_action_chars]
+            return {"role": "assistant", "content": text}, cut, text
         if isinstance(action, Mapping):
             content = action.get("content")
             content = content if isinstance(content, str) else ""
             cut = len(content) > self.max_action_chars
-            message: dict[str, Any] = {"role": "assistant", "content": content[: self.max_action_chars]}
-            if action.get("tool_calls"):
-                # Keep the calls exactly, but as plain JSON (anything unserialisable becomes its str()).
-                message["tool_calls"] = json.loads(json.dumps(action["tool_calls"], default=str))
-            return message, cut
+            # Plain JSON (anything unserialisable becomes its str()), so the history stays serialisable.
+            raw_calls = json.loads(json.dumps(action.get("tool_calls"), default=str))
+            to_parse = {"role": "assistant", "content": content[: self.max_action_chars], "tool_calls": raw_calls}
+            message: dict[str, Any] = {"role": "assistant", "content": to_parse["content"]}
+            if isinstance(raw_calls, list) and raw_calls:
+                # Malformed entries are reported as parse errors; the history keeps the well-shaped ones.
+                message["tool_calls"] = [c for c in raw_calls if isinstance(c, dict)]
+            return message, cut, to_parse
         raise InvalidActionError(
             f"an action must be a str (the assistant turn) or an assistant message dict, got {type(action).__name__}"
         )
 
-    def _parse(self, message: dict[str, Any]) -> ParsedTurn:
+    def _parse(self, action: Action) -> ParsedTurn:
         tools = self.tools
-        action: Action = message if "tool_calls" in message else message["content"]
         parsed = self.format.parse(action, tools)
-        if "tool_calls" in message and not isinstance(self.format, OpenAIFormat):
-            native = _NATIVE_CALLS.parse(message, tools)  # native calls are understood whatever the format
+        if isinstance(action, Mapping) and action.get("tool_calls") is not None and not isinstance(self.format, OpenAIFormat):
+            native = _NATIVE_CALLS.parse(action, tools)  # native calls are understood whatever the format
             parsed = parsed.model_copy(
                 update={"tool_calls": native.tool_calls + parsed.tool_calls, "failures": native.failures + parsed.failures}
             )
