@@ -7,6 +7,7 @@ Entry points are strings, so registering imports nothing: ``import agent_gym`` s
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -36,7 +37,9 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
 _DESCRIPTIONS: dict[str, str] = {}
 
 
-def register_env(env_id: str, entry_point: str, description: str, kwargs: dict[str, Any] | None = None) -> None:
+def register_env(
+    env_id: str, entry_point: str | Callable[..., gym.Env], description: str, kwargs: dict[str, Any] | None = None
+) -> None:
     """Register an env with Gymnasium and remember its description for ``agent-gym list``."""
     if env_id in gym.registry and env_id not in _DESCRIPTIONS:
         raise ConfigError(f"{env_id!r} is already registered by another package; choose another id")

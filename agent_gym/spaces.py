@@ -31,10 +31,10 @@ class FreeText(Space[str]):
     """Any Unicode string of at most ``max_length`` characters.
 
     Example:
-        >>> space = FreeText(max_length=16, seed=0)
+        >>> space = FreeText(max_length=20, seed=0)
         >>> space.contains("héllo <tool_call>")
         True
-        >>> space.contains("x" * 17)
+        >>> space.contains("x" * 21)
         False
         >>> space.sample() in space
         True

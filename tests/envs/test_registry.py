@@ -1,0 +1,85 @@
+"""Every registered env passes both checkers, is deterministic with noise on, and vectorises."""
+
+import json
+import warnings
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env as gymnasium_check_env
+
+import agent_gym.registry
+from agent_gym.registry import registered_envs
+from agent_gym.testing import schema_calls
+from agent_gym.utils import check_env
+
+ENV_IDS = sorted(registered_envs())
+
+
+def test_registry_is_not_empty_and_ids_are_versioned():
+    assert "KeyValueLookup-v0" in ENV_IDS
+    for env_id in ENV_IDS:
+        assert env_id.rsplit("-v", 1)[1].isdigit(), f"{env_id} must end with its version"
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_agent_gym_check_env(env_id):
+    check_env(gym.make(env_id, noise="heavy", reward="process"))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_gymnasium_check_env(env_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # gymnasium's warnings are contract findings too
+        gymnasium_check_env(gym.make(env_id).unwrapped, skip_render_check=True)
+
+
+def _episode(env, seed, turns):
+    obs, info = env.reset(seed=seed)
+    transcript = [json.dumps([obs, info], sort_keys=True)]
+    for action in turns:
+        obs, reward, terminated, truncated, info = env.step(action)
+        transcript.append(json.dumps([obs, reward, terminated, truncated, info], sort_keys=True))
+        if terminated or truncated:
+            break
+    return transcript
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_episode_with_noise_on_across_instances(env_id):
+    first, second = (gym.make(env_id, noise="heavy", reward="process") for _ in range(2))
+    turns = schema_calls(first.unwrapped) * 4 + ["<answer>x</answer>"]
+    assert _episode(first, 7, turns) == _episode(second, 7, turns)
+    assert _episode(first, 7, turns) != _episode(first, 8, turns)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_envs_are_deterministic_with_noise_on(mode):
+    env_id = "KeyValueLookupNoisy-v0"
+    kwargs = {"vector_kwargs": {"shared_memory": False}} if mode == "async" else {}
+
+    def run():
+        envs = gym.make_vec(env_id, num_envs=3, vectorization_mode=mode, **kwargs)
+        obs, infos = envs.reset(seed=11)
+        chains = infos["chain"]
+        trace = [json.dumps(obs, sort_keys=True)]
+        for hop in range(2):
+            actions = tuple(f'<tool_call>{{"name": "lookup", "arguments": {{"key": "{c[hop]}"}}}}</tool_call>' for c in chains)
+            obs, rewards, terminated, truncated, infos = envs.step(actions)
+            trace.append(json.dumps([obs, rewards.tolist(), infos["latency_s"].tolist(), infos["tool_results"].tolist()], sort_keys=True, default=str))
+        envs.close()
+        return trace, obs
+
+    first, obs = run()
+    assert first == run()[0]
+    assert len(obs) == 3 and all(isinstance(o, tuple) for o in obs)
+    assert len({json.dumps(o) for o in obs}) == 3  # each sub-env got its own seed
+
+
+def test_async_vector_env_with_shared_memory_explains_the_fix():
+    with pytest.raises(TypeError, match="shared_memory=False"):
+        gym.make_vec("KeyValueLookup-v0", num_envs=2, vectorization_mode="async")
+
+
+def test_importing_registers_idempotently():
+    agent_gym.registry.register_builtin_envs()
+    assert sorted(registered_envs()) == ENV_IDS
