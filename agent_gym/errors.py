@@ -15,7 +15,10 @@ The tree::
     │                             an env breaks a contract checked by ``agent_gym.utils.check_env``
     ├── DataError                 a broken data file (names the file, line and field)
     ├── RetrievalError            a retrieval backend failed (server down, corrupt index)
-    └── PolicyError               a policy backend failed (server down, malformed response)
+    ├── PolicyError               a policy backend failed (server down, malformed response)
+    └── TrainingError (RuntimeError)
+        │                         a training run cannot go on (bad checkpoint, nothing to train on)
+        └── DivergenceError       a loss or reward became NaN/inf; the last good checkpoint is kept
 
 At the tool boundary nothing is raised: a failing tool call becomes a typed
 :class:`agent_gym.types.ToolFailure` inside a :class:`agent_gym.types.ToolResult`, recorded in ``info``.
@@ -35,6 +38,8 @@ __all__ = [
     "RewardError",
     "ToolArgumentError",
     "ToolDefinitionError",
+    "TrainingError",
+    "DivergenceError",
 ]
 
 
@@ -80,3 +85,11 @@ class RetrievalError(AgentGymError, RuntimeError):
 
 class PolicyError(AgentGymError, RuntimeError):
     """A policy backend could not produce a turn."""
+
+
+class TrainingError(AgentGymError, RuntimeError):
+    """A training run cannot go on; the message says what to change."""
+
+
+class DivergenceError(TrainingError):
+    """A loss or reward became NaN or infinite; training stopped and the last good checkpoint was kept."""
