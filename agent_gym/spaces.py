@@ -86,9 +86,13 @@ class History(Space[tuple[dict[str, Any], ...]]):
         False
     """
 
-    def __init__(self, max_messages: int = 512, max_content_length: int = 1 << 20, *, seed: int | np.random.Generator | None = None):
+    def __init__(
+        self, max_messages: int = 512, max_content_length: int = 1 << 20, *, seed: int | np.random.Generator | None = None
+    ):
         if max_messages < 1 or max_content_length < 1:
-            raise ValueError(f"expected positive bounds, got max_messages={max_messages}, max_content_length={max_content_length}")
+            raise ValueError(
+                f"expected positive bounds, got max_messages={max_messages}, max_content_length={max_content_length}"
+            )
         self.max_messages = int(max_messages)
         self.max_content_length = int(max_content_length)
         self._text = FreeText(max_length=max_content_length)

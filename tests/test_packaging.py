@@ -4,7 +4,12 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ROOMS = {"agent_gym": "agent_gym", "envs": "agent_gym.envs", "baselines": "agent_gym.baselines", "benchmarks": "agent_gym.benchmarks"}
+ROOMS = {
+    "agent_gym": "agent_gym",
+    "envs": "agent_gym.envs",
+    "baselines": "agent_gym.baselines",
+    "benchmarks": "agent_gym.benchmarks",
+}
 
 
 def test_every_package_folder_is_listed():

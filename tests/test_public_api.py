@@ -15,10 +15,28 @@ def test_import_does_not_load_heavy_frameworks():
 
 
 def test_exported_names_are_pinned():
-    assert sorted(agent_gym.__all__) == sorted([
-        "AgentEnv", "AgentGymError", "Episode", "FreeText", "History", "Message", "NoiseModel", "Rubric",
-        "StepRecord", "Task", "Tool", "ToolCall", "ToolEnv", "ToolOutput", "ToolResult", "__version__",
-        "register_env", "registered_envs", "tool",
-    ])
+    assert sorted(agent_gym.__all__) == sorted(
+        [
+            "AgentEnv",
+            "AgentGymError",
+            "Episode",
+            "FreeText",
+            "History",
+            "Message",
+            "NoiseModel",
+            "Rubric",
+            "StepRecord",
+            "Task",
+            "Tool",
+            "ToolCall",
+            "ToolEnv",
+            "ToolOutput",
+            "ToolResult",
+            "__version__",
+            "register_env",
+            "registered_envs",
+            "tool",
+        ]
+    )
     for name in agent_gym.__all__:
         assert hasattr(agent_gym, name), name

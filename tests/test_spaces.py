@@ -48,7 +48,11 @@ def test_history_rejects(value):
 def test_history_accepts_tool_messages():
     assert History().contains(
         (
-            {"role": "assistant", "content": "", "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+            },
             {"role": "tool", "content": "r", "tool_call_id": "c", "name": "f"},
         )
     )

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from agent_gym.types import Episode, Message, ParsedTurn, StepRecord, ToolCall, ToolFailure, ToolOutput, ToolResult, ResultItem
+from agent_gym.types import Episode, Message, ParsedTurn, ResultItem, StepRecord, ToolCall, ToolFailure, ToolOutput, ToolResult
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
 arguments = st.dictionaries(st.text(max_size=10), json_scalars, max_size=4)
@@ -14,13 +14,23 @@ calls = st.builds(ToolCall, name=st.text(min_size=1, max_size=10), arguments=arg
 
 @given(call=calls, content=st.text(), items=st.lists(st.text(max_size=30), max_size=3))
 def test_tool_result_round_trips(call, content, items):
-    result = ToolResult(call=call, output=ToolOutput(content=content, items=tuple(ResultItem(text=t, meta={"i": k}) for k, t in enumerate(items))))
+    result = ToolResult(
+        call=call, output=ToolOutput(content=content, items=tuple(ResultItem(text=t, meta={"i": k}) for k, t in enumerate(items)))
+    )
     assert ToolResult.model_validate_json(result.model_dump_json()) == result
 
 
 @given(call=calls, answer=st.none() | st.text())
 def test_episode_round_trips(call, answer):
-    step = StepRecord(turn=1, action="a", reward=0.5, reward_components={"outcome": 0.5}, terminated=True, truncated=False, info={"answer": answer})
+    step = StepRecord(
+        turn=1,
+        action="a",
+        reward=0.5,
+        reward_components={"outcome": 0.5},
+        terminated=True,
+        truncated=False,
+        info={"answer": answer},
+    )
     episode = Episode(env_id="X-v0", seed=3, messages=({"role": "user", "content": "q"},), steps=(step,), metrics={"em": 1.0})
     again = Episode.model_validate_json(episode.model_dump_json())
     assert again == episode and again.total_reward == 0.5 and again.terminated

@@ -17,7 +17,11 @@ __all__ = ["add_env_arguments", "make_env"]
 def add_env_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("env_id", help="a registered env id (see `agent-gym list`)")
     parser.add_argument(
-        "--kwarg", "-k", action="append", default=[], metavar="KEY=VALUE",
+        "--kwarg",
+        "-k",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="env constructor argument; VALUE is parsed as JSON when it can be (repeatable)",
     )
 

@@ -23,7 +23,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 def _usage() -> str:
     width = max(map(len, SUBCOMMANDS))
     lines = [f"  {name:<{width}}  {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
-    return "usage: agent-gym COMMAND [ARGS]\n\ncommands:\n" + "\n".join(lines) + "\n\n`agent-gym COMMAND --help` for a command's options."
+    return (
+        "usage: agent-gym COMMAND [ARGS]\n\ncommands:\n"
+        + "\n".join(lines)
+        + "\n\n`agent-gym COMMAND --help` for a command's options."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ PRESETS: dict[str, dict[str, float]] = {
     },
 }
 
+
 @dataclass(frozen=True)
 class Rubric:
     """Weighted reward components. ``score`` returns each component's weighted value; their sum is the reward.
@@ -80,7 +81,9 @@ class Rubric:
         return cls(weights=weights, components=components)
 
     @classmethod
-    def resolve(cls, spec: str | Rubric | Mapping[str, float], extra: Mapping[str, tuple[Component, float]] | None = None) -> Rubric:
+    def resolve(
+        cls, spec: str | Rubric | Mapping[str, float], extra: Mapping[str, tuple[Component, float]] | None = None
+    ) -> Rubric:
         """A Rubric from a preset name, a Rubric, or a ``{component: weight}`` mapping."""
         if isinstance(spec, Rubric):
             return spec
@@ -98,7 +101,9 @@ class Rubric:
         for name, weight in self.weights.items():
             value = float(self.components[name](step))
             if not math.isfinite(value):
-                raise RewardError(f"reward component {name!r} returned {value} at turn {step.turn}; components must return finite floats")
+                raise RewardError(
+                    f"reward component {name!r} returned {value} at turn {step.turn}; components must return finite floats"
+                )
             parts[name] = weight * value
         return parts
 
@@ -109,5 +114,6 @@ class Rubric:
     def describe(self) -> dict[str, float]:
         """The weights, for logs and env cards."""
         return dict(self.weights)
+
 
 ComponentFactory = Callable[[str], Component]

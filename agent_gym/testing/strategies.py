@@ -9,8 +9,28 @@ from hypothesis import strategies as st
 __all__ = ["actions", "tool_call_texts"]
 
 _FRAGMENTS = st.sampled_from(
-    ["<tool_call>", "</tool_call>", "<answer>", "</answer>", "{", "}", '"name"', '"arguments"', ":", ",",
-     "<search>", "</search>", "Action: ", "[", "]", "finish", "\n", "Final Answer:", "<think>", "null"]
+    [
+        "<tool_call>",
+        "</tool_call>",
+        "<answer>",
+        "</answer>",
+        "{",
+        "}",
+        '"name"',
+        '"arguments"',
+        ":",
+        ",",
+        "<search>",
+        "</search>",
+        "Action: ",
+        "[",
+        "]",
+        "finish",
+        "\n",
+        "Final Answer:",
+        "<think>",
+        "null",
+    ]
 )
 
 

@@ -95,7 +95,9 @@ class ToolEnv(AgentEnv):
     ):
         super().__init__(max_action_chars=max_action_chars, render_mode=render_mode)
         if max_turns < 1 or max_tool_calls_per_turn < 1:
-            raise ConfigError(f"max_turns and max_tool_calls_per_turn must be >= 1, got {max_turns} and {max_tool_calls_per_turn}")
+            raise ConfigError(
+                f"max_turns and max_tool_calls_per_turn must be >= 1, got {max_turns} and {max_tool_calls_per_turn}"
+            )
         names = [t.name for t in tools]
         if len(set(names)) != len(names):
             raise ConfigError(f"tool names must be unique, got {names}")
@@ -184,8 +186,12 @@ class ToolEnv(AgentEnv):
             for k, call in enumerate(calls):
                 repeated += call.key() in self._seen_calls
                 self._seen_calls.add(call.key())
-                result = self._run(call) if k < self.max_tool_calls_per_turn else _failed(
-                    call, "too_many_calls", f"at most {self.max_tool_calls_per_turn} calls per turn; this one was not run"
+                result = (
+                    self._run(call)
+                    if k < self.max_tool_calls_per_turn
+                    else _failed(
+                        call, "too_many_calls", f"at most {self.max_tool_calls_per_turn} calls per turn; this one was not run"
+                    )
                 )
                 meaning = self.interpret(call, result)
                 for name, value in meaning.signals.items():
@@ -291,9 +297,13 @@ class ToolEnv(AgentEnv):
         if isinstance(raw, str):
             raw = ToolOutput(content=raw)
         if not isinstance(raw, ToolOutput):
-            return _failed(call, "tool_exception", f"{call.name} returned {type(raw).__name__}; tools must return str or ToolOutput")
+            return _failed(
+                call, "tool_exception", f"{call.name} returned {type(raw).__name__}; tools must return str or ToolOutput"
+            )
         noised = self.noise.apply(raw, self.np_random)
-        return ToolResult(call=call, output=noised.output, failure=noised.failure, latency_s=noised.latency_s, noise=noised.effects)
+        return ToolResult(
+            call=call, output=noised.output, failure=noised.failure, latency_s=noised.latency_s, noise=noised.effects
+        )
 
     def _execute(self, tool: Tool, arguments: Mapping[str, Any]) -> Any:
         timeout = getattr(tool, "timeout_s", None)

@@ -179,7 +179,7 @@ def _parse_google_docstring(doc: str) -> tuple[str, dict[str, str]]:
             break
         summary_lines.append(line.strip())
     args: dict[str, str] = {}
-    in_args, current = False, None
+    in_args, current, args_indent = False, None, 0
     for line in lines:
         stripped = line.strip()
         if _SECTION.match(stripped):

@@ -68,13 +68,19 @@ def _play(env: gym.Env, actions: Sequence[Any], seed: int) -> list[str]:
         _require(isinstance(result, tuple) and len(result) == 5, "step must return (obs, reward, terminated, truncated, info)")
         new_obs, reward, terminated, truncated, info = result
         _check_observation(env, new_obs)
-        _require(len(new_obs) > len(obs) and new_obs[: len(obs)] == obs, f"observation after action {k} does not extend the previous one (append-only history)")
+        _require(
+            len(new_obs) > len(obs) and new_obs[: len(obs)] == obs,
+            f"observation after action {k} does not extend the previous one (append-only history)",
+        )
         _require(isinstance(reward, float) and math.isfinite(reward), f"reward must be a finite float, got {reward!r}")
         _require(isinstance(terminated, bool) and isinstance(truncated, bool), "terminated and truncated must be bools")
         _check_info(info, f"step info after action {k}")
         components = info.get("reward_components")
         _require(isinstance(components, dict), "info['reward_components'] must report every reward component")
-        _require(math.isclose(sum(components.values()), reward, rel_tol=1e-9, abs_tol=1e-9), f"reward {reward} != sum of components {components}")
+        _require(
+            math.isclose(sum(components.values()), reward, rel_tol=1e-9, abs_tol=1e-9),
+            f"reward {reward} != sum of components {components}",
+        )
         transcript.append(_canonical(new_obs, reward, terminated, truncated, info))
         obs = new_obs
         if terminated or truncated:
@@ -94,7 +100,10 @@ def _checked_reset(env: gym.Env, seed: int) -> tuple[Any, dict[str, Any]]:
 
 
 def _check_observation(env: gym.Env, obs: Any) -> None:
-    _require(isinstance(obs, tuple) and all(isinstance(m, dict) for m in obs), f"observation must be a tuple of message dicts, got {type(obs).__name__}")
+    _require(
+        isinstance(obs, tuple) and all(isinstance(m, dict) for m in obs),
+        f"observation must be a tuple of message dicts, got {type(obs).__name__}",
+    )
     _require(env.observation_space.contains(obs), "observation is not inside observation_space")
     try:
         json.dumps(obs, allow_nan=False)

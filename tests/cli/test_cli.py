@@ -10,7 +10,7 @@ from agent_gym.cli.main import main
 
 def test_list_shows_ids_with_descriptions(capsys):
     assert list_envs.main([]) == 0
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("KeyValueLookup-v0 "))
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("KeyValueLookup-v0 "))
     assert "Follow a chain of keys" in line
 
 

@@ -46,7 +46,11 @@ def test_successful_call_then_answer(env):
     ("action", "kind", "message"),
     [
         (call("nope"), "unknown_tool", "no tool named 'nope'; available: add, divide, sqrt, wait, remote."),
-        (call("ad", a=1, b=2), "unknown_tool", "no tool named 'ad'; available: add, divide, sqrt, wait, remote. Did you mean 'add'?"),
+        (
+            call("ad", a=1, b=2),
+            "unknown_tool",
+            "no tool named 'ad'; available: add, divide, sqrt, wait, remote. Did you mean 'add'?",
+        ),
         (call("add", a="1", b=2), "invalid_arguments", "argument 'a' must be integer, got str"),
         (call("add", a=1), "invalid_arguments", "missing required argument(s): b"),
         (call("add", a=1, b=2, c=3), "invalid_arguments", "unknown argument(s): c; expected a, b"),
@@ -68,7 +72,9 @@ def test_bad_calls_become_error_messages(env, action, kind, message):
 
 def test_malformed_turn_gets_feedback_and_format_penalty(env):
     obs, reward, *_, info = env.step("<tool_call>{oops}</tool_call>")
-    assert obs[-1]["role"] == "user" and obs[-1]["content"].startswith("Error (parse_error): the <tool_call> body is not valid JSON")
+    assert obs[-1]["role"] == "user" and obs[-1]["content"].startswith(
+        "Error (parse_error): the <tool_call> body is not valid JSON"
+    )
     assert info["reward_components"]["format_error"] == pytest.approx(-0.1)
     obs, *_ = env.step("just chatting")
     assert obs[-1]["content"] == "Your turn contained no tool call and no answer. Call a tool, or give the final answer."
@@ -120,8 +126,11 @@ def test_non_text_actions_are_a_type_error(env):
 
 
 def test_native_tool_calls_work_in_a_text_format(env):
-    message = {"role": "assistant", "content": "", "tool_calls": [
-        {"id": "abc", "type": "function", "function": {"name": "add", "arguments": '{"a": 4, "b": 5}'}}]}
+    message = {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"id": "abc", "type": "function", "function": {"name": "add", "arguments": '{"a": 4, "b": 5}'}}],
+    }
     obs, *_ = env.step(message)
     assert obs[-2]["tool_calls"][0]["id"] == "abc"
     assert obs[-1] == {"role": "tool", "content": "9", "tool_call_id": "abc", "name": "add"}

@@ -25,9 +25,7 @@ __all__ = [
     "openai_tool_schemas",
 ]
 
-FORMATS: dict[str, type[ToolFormat]] = {
-    cls.name: cls for cls in (HermesFormat, OpenAIFormat, SearchR1Format, ReActFormat)
-}
+FORMATS: dict[str, type[ToolFormat]] = {cls.name: cls for cls in (HermesFormat, OpenAIFormat, SearchR1Format, ReActFormat)}
 
 
 def get_format(format: str | ToolFormat) -> ToolFormat:

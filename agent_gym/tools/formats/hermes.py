@@ -48,7 +48,13 @@ class HermesFormat(ToolFormat):
 
     def render_tools(self, tools: Sequence[Tool]) -> str:
         schemas = "\n".join(
-            json.dumps({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": dict(t.parameters)}}, ensure_ascii=False)
+            json.dumps(
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": dict(t.parameters)},
+                },
+                ensure_ascii=False,
+            )
             for t in tools
         )
         return (
@@ -74,7 +80,9 @@ class HermesFormat(ToolFormat):
                 continue
             end = _WS.match(text, end).end()
             if not text.startswith(_CLOSE, end):
-                failures.append(ToolFailure(kind="parse_error", message="a <tool_call> JSON object must be followed by </tool_call>"))
+                failures.append(
+                    ToolFailure(kind="parse_error", message="a <tool_call> JSON object must be followed by </tool_call>")
+                )
             else:
                 end += len(_CLOSE)
             parsed = parse_call_object(obj)
@@ -84,7 +92,9 @@ class HermesFormat(ToolFormat):
 
     def render_turn(self, calls: Sequence[ToolCall] = (), answer: str | None = None, thought: str = "") -> str:
         parts = [thought] if thought else []
-        parts += [f"{_OPEN}\n{json.dumps({'name': c.name, 'arguments': c.arguments}, ensure_ascii=False)}\n{_CLOSE}" for c in calls]
+        parts += [
+            f"{_OPEN}\n{json.dumps({'name': c.name, 'arguments': c.arguments}, ensure_ascii=False)}\n{_CLOSE}" for c in calls
+        ]
         if answer is not None:
             parts.append(f"<answer>{answer}</answer>")
         return "\n".join(parts)

@@ -54,7 +54,9 @@ class ReActFormat(ToolFormat):
         for line in _ACTION.findall(text):
             match = _CALL.match(line.strip())
             if match is None:
-                failures.append(ToolFailure(kind="parse_error", message=f"cannot read action {line.strip()[:80]!r}; write name[input]"))
+                failures.append(
+                    ToolFailure(kind="parse_error", message=f"cannot read action {line.strip()[:80]!r}; write name[input]")
+                )
                 continue
             name, raw = match.group(1), match.group(2)
             if name == "finish":

@@ -36,7 +36,14 @@ def add(a: int, b: int) -> str:
 TOOLS = {"search": search, "add": add}
 ALL_FORMATS = [get_format(name) for name in FORMATS]
 # Tag and line formats carry text verbatim, so their arguments may not contain their own markup.
-_SAFE_TEXT = st.text(alphabet=st.characters(blacklist_characters="<>[]\n\r\x1c\x1d\x1e\x85\u2028\u2029\x0b\x0c", blacklist_categories=("Cs",)), max_size=40).map(str.strip).filter(bool)
+_SAFE_TEXT = (
+    st.text(
+        alphabet=st.characters(blacklist_characters="<>[]\n\r\x1c\x1d\x1e\x85\u2028\u2029\x0b\x0c", blacklist_categories=("Cs",)),
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @pytest.mark.parametrize("fmt", ALL_FORMATS, ids=lambda f: f.name)
@@ -48,8 +55,16 @@ def test_parse_never_raises_on_text(fmt, text):
 
 
 @settings(max_examples=500)
-@given(message=st.dictionaries(st.sampled_from(["role", "content", "tool_calls"]), st.recursive(
-    st.none() | st.text(max_size=10) | st.integers(), lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(max_size=8), x, max_size=3), max_leaves=10)))
+@given(
+    message=st.dictionaries(
+        st.sampled_from(["role", "content", "tool_calls"]),
+        st.recursive(
+            st.none() | st.text(max_size=10) | st.integers(),
+            lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(max_size=8), x, max_size=3),
+            max_leaves=10,
+        ),
+    )
+)
 def test_openai_parse_never_raises_on_any_message(message):
     OpenAIFormat().parse(message, TOOLS)
 
@@ -70,7 +85,10 @@ def test_render_then_parse_round_trips(fmt, queries, answer):
 @settings(max_examples=200)
 @given(a=st.integers(), b=st.integers())
 def test_multi_argument_calls_round_trip(fmt, a, b):
-    calls = [ToolCall(name="add", arguments={"a": a, "b": b}, id="c0"), ToolCall(name="search", arguments={"query": "x"}, id="c1")]
+    calls = [
+        ToolCall(name="add", arguments={"a": a, "b": b}, id="c0"),
+        ToolCall(name="search", arguments={"query": "x"}, id="c1"),
+    ]
     turn = fmt.parse(fmt.render_turn(calls), TOOLS)
     assert [(c.name, c.arguments) for c in turn.tool_calls] == [("add", {"a": a, "b": b}), ("search", {"query": "x"})]
 
