@@ -1,0 +1,121 @@
+"""Naive RAG: retrieve top-k passages with the question, generate once, extract the answer.
+
+The answer is then given to the env as its one and only turn (written in the env's own tool format), so
+the episode is scored by the env exactly like a multi-turn one: same EM, F1 and cover-EM, same reward.
+The recorded messages are what the model actually read (the RAG prompt) and what it wrote; the step's
+``info["naive_rag"]`` keeps the raw generation and the titles of the passages it was given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import gymnasium as gym
+from agent_gym.baselines.base_tool_call import turn_seed
+from agent_gym.baselines.method import PlayedEpisode, TaskSpec, make_episode, step_record, turn_tokens
+
+from agent_gym.errors import ConfigError
+from agent_gym.rollout.policy import Policy
+from agent_gym.tools.formats import extract_answer
+
+__all__ = ["RAG_INSTRUCTIONS", "NaiveRAG", "extract_short_answer", "rag_prompt"]
+
+RAG_INSTRUCTIONS = (
+    "Answer the question using the passages. Reply with the answer only: a name, a date, a number, yes or no, "
+    "or a short phrase, without explanation."
+)
+_PREFIX = re.compile(r"^\s*(final answer|answer)\s*[:\-]\s*", re.IGNORECASE)
+
+
+class _Retriever(Protocol):
+    def search(self, query: str, k: int) -> Sequence[Any]: ...
+
+
+def extract_short_answer(text: str) -> str:
+    """The answer in a generation: the ``<answer>`` tag if any, else the first non-empty line without an "Answer:" prefix.
+
+    Example:
+        >>> extract_short_answer("Answer: Paris.\\nBecause the passage says so.")
+        'Paris'
+        >>> extract_short_answer("I think <answer>Lyon</answer>")
+        'Lyon'
+    """
+    tagged = extract_answer(text)
+    if tagged is not None:
+        return tagged
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return _PREFIX.sub("", line).strip().rstrip(".").strip()
+
+
+def rag_prompt(question: str, passages: Sequence[Any]) -> tuple[dict[str, str], ...]:
+    """The two-message chat the model reads: instructions, then the numbered passages and the question.
+
+    Example:
+        >>> class P: title, text = "Paris", "Paris is the capital of France."
+        >>> print(rag_prompt("Capital of France?", [P()])[1]["content"])
+        Passages:
+        [1] Paris: Paris is the capital of France.
+        <BLANKLINE>
+        Question: Capital of France?
+    """
+    lines = [f"[{i}] {getattr(p, 'title', '')}: {getattr(p, 'text', p)}" for i, p in enumerate(passages, 1)]
+    user = "Passages:\n" + "\n".join(lines) + f"\n\nQuestion: {question}"
+    return ({"role": "system", "content": RAG_INSTRUCTIONS}, {"role": "user", "content": user})
+
+
+class NaiveRAG:
+    """Retrieve, then read: one generation per question, no tool use.
+
+    Args:
+        policy: Any :class:`~agent_gym.rollout.Policy`; it is called without tools.
+        k: Passages retrieved per question.
+        retriever: Backend with ``search(query, k)``; by default the env's own (``env.unwrapped.retriever``),
+            so Naive RAG and the tool-using methods search the same corpus the same way.
+        name: Display name on the leaderboard.
+    """
+
+    def __init__(self, policy: Policy, *, k: int = 3, retriever: _Retriever | None = None, name: str = "Naive RAG"):
+        if not isinstance(policy, Policy):
+            raise ConfigError(f"expected a Policy (an object with act(histories, tools=, seeds=)), got {policy!r}")
+        if k < 1:
+            raise ConfigError(f"k must be >= 1, got {k}")
+        self.policy, self.k, self.retriever, self.name = policy, k, retriever, name
+
+    def _retriever_of(self, env: gym.Env) -> _Retriever:
+        found = self.retriever or getattr(env.unwrapped, "retriever", None)
+        if found is None:
+            raise ConfigError(f"{type(env.unwrapped).__name__} has no `retriever`; pass NaiveRAG(..., retriever=...)")
+        return found
+
+    def play(self, envs: Sequence[gym.Env], tasks: Sequence[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode]]:
+        """Answer ``tasks[i]`` of ``envs[i]`` with one batched generation, yielding ``(i, PlayedEpisode)``."""
+        if len(envs) != len(tasks):
+            raise ConfigError(f"need one env per task, got {len(envs)} envs and {len(tasks)} tasks")
+        prompts, resets, titles = [], [], []
+        for env, task in zip(envs, tasks, strict=True):
+            _, info = env.reset(seed=task.seed, options=dict(task.options))
+            question = str(info.get("question") or env.unwrapped.task.prompt)
+            passages = list(self._retriever_of(env).search(question, self.k))
+            prompts.append(rag_prompt(question, passages))
+            resets.append(info)
+            titles.append([str(getattr(p, "title", "")) for p in passages])
+        turns = self.policy.act(prompts, tools=None, seeds=[turn_seed(t.seed, 0) for t in tasks])
+        for i, (env, turn) in enumerate(zip(envs, turns, strict=True)):
+            answer = extract_short_answer(turn.text)
+            action = env.unwrapped.format.render_turn(answer=answer)
+            _, reward, terminated, truncated, info = env.step(action)
+            info = {**info, "naive_rag": {"generation": turn.text, "passages": titles[i], "k": self.k}}
+            step = step_record(action, reward, terminated, truncated, info)
+            messages = (*prompts[i], {"role": "assistant", "content": turn.text})
+            generated, prompt_tokens = turn_tokens([turn])
+            yield (
+                i,
+                PlayedEpisode(
+                    episode=make_episode(env, tasks[i], messages, [step], resets[i]),
+                    generated_tokens=generated,
+                    prompt_tokens=prompt_tokens,
+                    policy_errors=(turn.error,) if turn.error else (),
+                ),
+            )
