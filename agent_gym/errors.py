@@ -15,6 +15,8 @@ The tree::
     │                             an env breaks a contract checked by ``agent_gym.utils.check_env``
     ├── DataError                 a broken data file (names the file, line and field)
     ├── RetrievalError            a retrieval backend failed (server down, corrupt index)
+    ├── MissingDependency (ImportError)
+    │                             an optional extra is not installed; the message gives the pip command
     ├── PolicyError               a policy backend failed (server down, malformed response)
     └── TrainingError (RuntimeError)
         │                         a training run cannot go on (bad checkpoint, nothing to train on)
@@ -32,6 +34,7 @@ __all__ = [
     "DataError",
     "EnvCheckError",
     "InvalidActionError",
+    "MissingDependency",
     "PolicyError",
     "ResetNeeded",
     "RetrievalError",
@@ -93,3 +96,7 @@ class TrainingError(AgentGymError, RuntimeError):
 
 class DivergenceError(TrainingError):
     """A loss or reward became NaN or infinite; training stopped and the last good checkpoint was kept."""
+
+
+class MissingDependency(AgentGymError, ImportError):
+    """An optional extra (e.g. ``lucene``) or a system requirement is missing; the message says how to install it."""
