@@ -1,0 +1,159 @@
+"""Run one multi-agent episode of a PettingZoo ``ParallelEnv`` with Policy objects, one per agent or shared.
+
+Each round, the agents whose turn it is (``info[agent]["acting"]``, every live agent when an env does not
+say) are asked for a turn; agents that share a policy and a tool list are asked in one batched
+:meth:`~agent_gym.rollout.policy.Policy.act` call. Each agent's side of the episode is recorded as the
+single-agent :class:`~agent_gym.types.Episode` record (its final history and one
+:class:`~agent_gym.types.StepRecord` per round it was live), so everything that consumes episodes
+(leaderboards, token-level trajectories) consumes each agent's side unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pettingzoo import ParallelEnv
+from pydantic import BaseModel, ConfigDict
+
+from agent_gym.errors import ConfigError, PolicyError
+from agent_gym.rollout.policy import Policy, PolicyTurn
+from agent_gym.types import Episode, StepRecord
+
+__all__ = ["TeamEpisode", "run_team_episode", "turn_seed"]
+
+
+class TeamEpisode(BaseModel):
+    """A whole multi-agent episode."""
+
+    model_config = ConfigDict(frozen=True)
+
+    env_id: str
+    """Registered id (or PettingZoo name) of the env."""
+    seed: int | None
+    """Seed passed to ``reset``."""
+    episodes: dict[str, Episode]
+    """Each agent's side of the episode, by agent name."""
+    rounds: int
+    """Number of ``step`` calls."""
+    metrics: dict[str, float] = {}
+    """The team's outcome metrics (``info[agent]["team_metrics"]`` of the last round)."""
+
+    @property
+    def returns(self) -> dict[str, float]:
+        """Total reward of each agent."""
+        return {agent: episode.total_reward for agent, episode in self.episodes.items()}
+
+
+def turn_seed(seed: int, round_: int, agent_index: int) -> int:
+    """The sampling seed of one agent's turn: a function of the episode seed, round and agent only.
+
+    Example:
+        >>> turn_seed(0, 1, 0) == turn_seed(0, 1, 0) != turn_seed(0, 1, 1)
+        True
+    """
+    return int(np.random.SeedSequence([seed, round_, agent_index]).generate_state(1)[0] >> 1)
+
+
+def run_team_episode(
+    env: ParallelEnv,
+    policies: Policy | Mapping[str, Policy],
+    *,
+    seed: int | None = None,
+    options: dict[str, Any] | None = None,
+    env_id: str | None = None,
+    max_rounds: int = 1000,
+) -> TeamEpisode:
+    """Play one episode to its end (or ``max_rounds``) and record it.
+
+    Args:
+        env: A PettingZoo ``ParallelEnv`` whose observations are histories or ``{"history": history}`` dicts.
+        policies: One Policy for every agent, or ``{agent: Policy}`` covering every possible agent.
+        seed: Passed to ``reset``; also seeds each turn's sampling (:func:`turn_seed`).
+        options: Passed to ``reset``.
+        env_id: Recorded id (default: the env's PettingZoo name).
+        max_rounds: Safety limit on ``step`` calls for envs without their own.
+
+    Raises:
+        ConfigError: ``policies`` misses an agent.
+        PolicyError: a policy returned the wrong number of turns.
+    """
+    agents = list(env.possible_agents)
+    per_agent = policies if isinstance(policies, Mapping) else dict.fromkeys(agents, policies)
+    missing = [agent for agent in agents if agent not in per_agent]
+    if missing:
+        raise ConfigError(f"no policy for {missing}; pass one Policy for all agents or a dict covering {agents}")
+    observations, infos = env.reset(seed=seed, options=options)
+    reset_infos = dict(infos)
+    histories = {agent: _history(obs) for agent, obs in observations.items()}
+    steps: dict[str, list[StepRecord]] = {agent: [] for agent in agents}
+    metrics: dict[str, float] = {}
+    rounds = 0
+    while env.agents and rounds < max_rounds:
+        rounds += 1
+        acting = [agent for agent in env.agents if infos.get(agent, {}).get("acting", True)]
+        turns = _ask(env, per_agent, acting, histories, seed, rounds)
+        observations, rewards, terminations, truncations, infos = env.step({a: t.action for a, t in turns.items()})
+        for agent, obs in observations.items():
+            histories[agent] = _history(obs)
+        for agent, reward in rewards.items():
+            turn = turns.get(agent)
+            info = dict(infos.get(agent, {}))
+            if turn is not None and turn.error is not None:
+                info["policy_error"] = turn.error
+            steps[agent].append(
+                StepRecord(
+                    turn=rounds,
+                    action=turn.text if turn is not None else "",
+                    reward=float(reward),
+                    reward_components=info.get("reward_components", {}),
+                    terminated=bool(terminations.get(agent, False)),
+                    truncated=bool(truncations.get(agent, False)),
+                    info=info,
+                )
+            )
+            metrics = info.get("team_metrics") or metrics
+    name = env_id or env.metadata.get("name", type(env).__name__)
+    episodes = {
+        agent: Episode(
+            env_id=name,
+            seed=seed,
+            task_id=str(reset_infos.get(agent, {}).get("task_id", "")),
+            messages=histories.get(agent, ()),
+            steps=tuple(steps[agent]),
+            reset_info=reset_infos.get(agent, {}),
+            metrics=metrics,
+        )
+        for agent in agents
+    }
+    return TeamEpisode(env_id=name, seed=seed, episodes=episodes, rounds=rounds, metrics=metrics)
+
+
+def _history(observation: Any) -> tuple[dict[str, Any], ...]:
+    return tuple(observation["history"] if isinstance(observation, Mapping) else observation)
+
+
+def _ask(
+    env: ParallelEnv,
+    policies: Mapping[str, Policy],
+    acting: list[str],
+    histories: Mapping[str, tuple[dict[str, Any], ...]],
+    seed: int | None,
+    round_: int,
+) -> dict[str, PolicyTurn]:
+    """One turn for each acting agent; agents sharing a policy and a tool list share one ``act`` call."""
+    groups: dict[tuple[int, str], list[str]] = {}
+    tools: dict[str, list[dict[str, Any]] | None] = {}
+    for agent in acting:
+        tools[agent] = env.tool_schemas(agent) if hasattr(env, "tool_schemas") else None
+        groups.setdefault((id(policies[agent]), repr(tools[agent])), []).append(agent)
+    turns: dict[str, PolicyTurn] = {}
+    for members in groups.values():
+        policy = policies[members[0]]
+        seeds = None if seed is None else [turn_seed(seed, round_, env.possible_agents.index(a)) for a in members]
+        got = policy.act([histories[a] for a in members], tools=tools[members[0]] or None, seeds=seeds)
+        if len(got) != len(members):
+            raise PolicyError(f"{type(policy).__name__}.act returned {len(got)} turns for {len(members)} histories")
+        turns.update(zip(members, got, strict=True))
+    return turns
