@@ -1,0 +1,71 @@
+"""PPOConfig: every knob of our PPO, typed and frozen, each documented once."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agent_gym.errors import ConfigError
+
+__all__ = ["PPOConfig"]
+
+
+class PPOConfig(BaseModel):
+    """Hyper-parameters of :class:`~agent_gym.baselines.ppo.trainer.PPOTrainer`.
+
+    The defaults are Agent-R1's PPO settings where they apply to one machine (clip 0.2, GAE γ=1, λ=1,
+    KL 0.001); :meth:`cpu_smoke` is the tiny setting CI runs.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    learning_rate: float = Field(1e-6, gt=0)
+    """Adam learning rate of the policy (and of the value head, times ``value_lr_scale``)."""
+    value_lr_scale: float = Field(10.0, gt=0)
+    """The value head learns this many times faster than the policy (it starts from scratch)."""
+    clip_range: float = Field(0.2, gt=0)
+    """PPO's ε: the probability ratio is clipped to ``[1-ε, 1+ε]``."""
+    value_clip_range: float = Field(0.2, gt=0)
+    """New values are clipped to ``old ± value_clip_range`` in the clipped value loss."""
+    value_coef: float = Field(0.5, ge=0)
+    """Weight of the value loss in the total loss."""
+    gamma: float = Field(1.0, ge=0, le=1)
+    """Discount per policy token (1: undiscounted, as in Agent-R1)."""
+    lam: float = Field(1.0, ge=0, le=1)
+    """GAE λ."""
+    kl_coef: float = Field(0.001, ge=0)
+    """Weight of the KL to the frozen reference model (k3 estimator, as a loss term); 0 disables the reference."""
+    ppo_epochs: int = Field(1, ge=1)
+    """Passes over each batch of rollouts."""
+    minibatch_size: int = Field(4, ge=1)
+    """Trajectories per gradient step."""
+    max_grad_norm: float = Field(1.0, gt=0)
+    """Gradients are clipped to this global norm."""
+    whiten_advantages: bool = True
+    """Normalise advantages to mean 0, std 1 over the tokens they are defined on."""
+    advantage_mask: bool = True
+    """GAE runs over policy tokens only (Agent-R1's advantage mask); False runs it over every completion token."""
+    loss_mask: bool = True
+    """Policy and KL losses count policy tokens only; False also trains on the env's tokens (the ablation)."""
+    seed: int = 0
+    """Seeds the value head's initialisation and minibatch shuffling."""
+    use_cpu: bool = True
+    """Train on CPU; False requires a CUDA GPU."""
+    bf16: bool = False
+    """Train in bfloat16 autocast (GPU only)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> PPOConfig:
+        if self.loss_mask and not self.advantage_mask:
+            return self  # Agent-R1's first ablation: advantages over all tokens, loss on policy tokens.
+        if not self.loss_mask and self.advantage_mask:
+            raise ConfigError(
+                "loss_mask=False with advantage_mask=True trains env tokens on zero advantages; the paper's ablations "
+                "are advantage_mask=False (loss mask kept) and both False"
+            )
+        return self
+
+    @classmethod
+    def cpu_smoke(cls, **overrides: object) -> PPOConfig:
+        """A tiny, fast setting for CI and the CPU learning runs."""
+        values: dict[str, object] = {"learning_rate": 1e-5, "minibatch_size": 4, "ppo_epochs": 1}
+        return cls(**{**values, **overrides})

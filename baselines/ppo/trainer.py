@@ -1,0 +1,175 @@
+"""PPOTrainer: one PPO update from a batch of TokenTrajectory.
+
+An update is: collate → score the batch once without gradients (old logprobs and values, reference
+logprobs) → GAE over the advantage mask → a few epochs of minibatch steps on the clipped policy loss,
+the clipped value loss and the KL to the reference, each averaged over the loss mask.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from agent_gym.baselines.ppo.advantages import gae, masked_whiten
+from agent_gym.baselines.ppo.batch import TokenBatch, collate
+from agent_gym.baselines.ppo.config import PPOConfig
+from agent_gym.baselines.ppo.losses import kl_penalty, policy_loss, value_loss
+from agent_gym.baselines.ppo.runtime import check_finite, check_machine
+from agent_gym.baselines.ppo.value_head import PolicyWithValue
+from agent_gym.rollout.trajectory import TokenTrajectory
+
+__all__ = ["PPOTrainer", "RolloutStats", "advantage_targets", "ppo_losses"]
+
+
+@dataclass(frozen=True)
+class RolloutStats:
+    """What the update needs from the batch as it was collected, computed once without gradients."""
+
+    old_logprobs: torch.Tensor
+    """``[B, C]`` logprobs of the policy before this update."""
+    old_values: torch.Tensor
+    """``[B, C]`` values before this update."""
+    ref_logprobs: torch.Tensor | None
+    """``[B, C]`` logprobs of the frozen reference (None when ``kl_coef`` is 0)."""
+    advantages: torch.Tensor
+    """``[B, C]`` GAE advantages (whitened if configured), 0 outside the advantage mask."""
+    returns: torch.Tensor
+    """``[B, C]`` value targets, 0 outside the advantage mask."""
+
+
+def advantage_targets(
+    batch: TokenBatch, values: torch.Tensor, config: PPOConfig
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(advantages, returns, mask)``: GAE over policy tokens (advantage mask on) or all completion tokens."""
+    mask = batch.policy_mask if config.advantage_mask else batch.valid_mask
+    advantages, returns = gae(batch.rewards, values, mask, config.gamma, config.lam)
+    if config.whiten_advantages:
+        advantages = masked_whiten(advantages, mask)
+    return advantages, returns, mask
+
+
+def ppo_losses(
+    batch: TokenBatch, logprobs: torch.Tensor, values: torch.Tensor, stats: RolloutStats, config: PPOConfig
+) -> dict[str, torch.Tensor]:
+    """The loss terms of one minibatch; ``"loss"`` is the total that is back-propagated."""
+    loss_mask = batch.policy_mask if config.loss_mask else batch.valid_mask
+    value_mask = batch.policy_mask if config.advantage_mask else batch.valid_mask
+    pg, clip_fraction = policy_loss(logprobs, stats.old_logprobs, stats.advantages, loss_mask, config.clip_range)
+    vf = value_loss(values, stats.old_values, stats.returns, value_mask, config.value_clip_range)
+    terms = {"policy_loss": pg, "value_loss": vf, "clip_fraction": clip_fraction}
+    total = pg + config.value_coef * vf
+    if stats.ref_logprobs is not None:
+        terms["kl"] = kl_penalty(logprobs, stats.ref_logprobs, loss_mask)
+        total = total + config.kl_coef * terms["kl"]
+    terms["loss"] = total
+    return terms
+
+
+class PPOTrainer:
+    """Our PPO (TRL ships none since 1.13), on exactly the tensors of :class:`TokenTrajectory`.
+
+    Args:
+        policy: A transformers causal LM, trained in place.
+        config: The hyper-parameters.
+        pad_id: Token id used for padding (any id: padded columns are masked).
+    """
+
+    def __init__(self, policy: torch.nn.Module, config: PPOConfig | None = None, pad_id: int = 0):
+        self.config = config or PPOConfig()
+        self.device = check_machine(self.config.use_cpu, self.config.bf16)
+        self.pad_id = pad_id
+        self.model = PolicyWithValue(policy, seed=self.config.seed).to(self.device)
+        self.reference: PolicyWithValue | None = None
+        if self.config.kl_coef > 0:
+            self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
+        lr = self.config.learning_rate
+        self.optimizer = torch.optim.AdamW(
+            [
+                {"params": list(self.model.policy.parameters()), "lr": lr},
+                {"params": list(self.model.value_head.parameters()), "lr": lr * self.config.value_lr_scale},
+            ],
+            weight_decay=0.0,
+        )
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.step_count = 0
+        self.last_checkpoint: str | None = None
+
+    @property
+    def policy(self) -> torch.nn.Module:
+        """The causal LM being trained (what rollouts should sample from)."""
+        return self.model.policy
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.config.bf16)
+
+    @torch.no_grad()
+    def score(self, batch: TokenBatch) -> RolloutStats:
+        """Old logprobs, values, reference logprobs and advantages of a batch, without gradients."""
+        self.model.eval()
+        with self._autocast():
+            old_logprobs, old_values = self.model(batch)
+            ref_logprobs = self.reference(batch, with_values=False)[0] if self.reference is not None else None
+        advantages, returns, _ = advantage_targets(batch, old_values.float(), self.config)
+        return RolloutStats(old_logprobs, old_values.float(), ref_logprobs, advantages, returns)
+
+    def step(self, trajectories: Sequence[TokenTrajectory]) -> dict[str, float]:
+        """One PPO update; returns the batch's mean episode return and the mean loss terms.
+
+        Raises:
+            DivergenceError: the rewards or a loss are NaN/inf (the model is left as it was before the bad step).
+        """
+        self.step_count += 1
+        batch = collate(trajectories, self.pad_id)
+        check_finite("rewards", batch.rewards.flatten().tolist(), self.step_count, self.last_checkpoint)
+        batch = _to(batch, self.device)
+        stats = self.score(batch)
+        self.model.train()
+        sums: dict[str, float] = {}
+        updates = 0
+        for _ in range(self.config.ppo_epochs):
+            order = torch.randperm(len(batch), generator=self.generator)
+            for start in range(0, len(batch), self.config.minibatch_size):
+                rows = order[start : start + self.config.minibatch_size]
+                terms = self._minibatch_step(batch.select(rows), _select(stats, rows))
+                for name, value in terms.items():
+                    sums[name] = sums.get(name, 0.0) + value
+                updates += 1
+        metrics = {name: value / updates for name, value in sums.items()}
+        metrics["reward_mean"] = float(batch.episode_returns().mean())
+        metrics["policy_tokens"] = float(batch.policy_mask.sum())
+        return metrics
+
+    def _minibatch_step(self, batch: TokenBatch, stats: RolloutStats) -> dict[str, float]:
+        with self._autocast():
+            logprobs, values = self.model(batch)
+        terms = ppo_losses(batch, logprobs.float(), values.float(), stats, self.config)
+        check_finite("loss", [float(terms["loss"].detach())], self.step_count, self.last_checkpoint)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
+        check_finite("gradient norm", [float(grad_norm)], self.step_count, self.last_checkpoint)
+        self.optimizer.step()
+        out = {name: float(value.detach()) for name, value in terms.items()}
+        out["grad_norm"] = float(grad_norm)
+        return out
+
+
+def _to(batch: TokenBatch, device: str) -> TokenBatch:
+    if device == "cpu":
+        return batch
+    fields = {name: getattr(batch, name) for name in batch.__dataclass_fields__}
+    return TokenBatch(**{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in fields.items()})
+
+
+def _select(stats: RolloutStats, rows: torch.Tensor) -> RolloutStats:
+    return RolloutStats(
+        old_logprobs=stats.old_logprobs[rows],
+        old_values=stats.old_values[rows],
+        ref_logprobs=None if stats.ref_logprobs is None else stats.ref_logprobs[rows],
+        advantages=stats.advantages[rows],
+        returns=stats.returns[rows],
+    )
+
