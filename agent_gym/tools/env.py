@@ -175,29 +175,9 @@ class ToolEnv(AgentEnv):
         message, truncated_action, to_parse = self._assistant_message(action)
         self._append(message)
         parsed = self._parse(to_parse)
-        calls = [c if c.id else c.model_copy(update={"id": f"call_{self._turn}_{k}"}) for k, c in enumerate(parsed.tool_calls)]
-        parsed = parsed.model_copy(update={"tool_calls": tuple(calls)})
         answered = parsed.answer is not None
-
-        results: list[ToolResult] = []
-        signals: dict[str, float] = {}
-        repeated = 0
-        if not answered:  # a turn that answers ends the episode; calls in it are not run
-            for k, call in enumerate(calls):
-                repeated += call.key() in self._seen_calls
-                self._seen_calls.add(call.key())
-                result = (
-                    self._run(call)
-                    if k < self.max_tool_calls_per_turn
-                    else _failed(
-                        call, "too_many_calls", f"at most {self.max_tool_calls_per_turn} calls per turn; this one was not run"
-                    )
-                )
-                meaning = self.interpret(call, result)
-                for name, value in meaning.signals.items():
-                    signals[name] = signals.get(name, 0.0) + float(value)
-                results.append(result)
-                self._append(self.format.tool_message(call, meaning.content))
+        # A turn that answers ends the episode; calls in it are not run.
+        results, signals, repeated = ((), {}, 0) if answered else self._run_calls(parsed.tool_calls)
         feedback = self._feedback(parsed)
         if feedback:
             self._append({"role": "user", "content": feedback})
@@ -205,37 +185,59 @@ class ToolEnv(AgentEnv):
         self._well_formed_turns += parsed.well_formed
         terminated = answered
         truncated = not terminated and self._turn >= self.max_turns
+        self._episode_over = terminated or truncated
         metrics = self.score_answer(parsed.answer) if answered else {}
         outcome = StepOutcome(
             turn=self._turn,
             parsed=parsed,
-            results=tuple(results),
+            results=results,
             repeated_calls=repeated,
             action_truncated=truncated_action,
-            done=terminated or truncated,
+            done=self._episode_over,
             answer_score=metrics.get(self.outcome_metric) if answered else None,
             format_score=self._well_formed_turns / self._turn,
             signals=signals,
         )
         components = self.rubric.score(outcome)
         reward = float(sum(components.values()))
-        self._episode_over = terminated or truncated
-        info = {
+        return self._observation(), reward, terminated, truncated, self._step_info(outcome, metrics, components)
+
+    def _run_calls(self, calls: Sequence[ToolCall]) -> tuple[tuple[ToolResult, ...], dict[str, float], int]:
+        """Run (or refuse) each call, interpret it and append its tool message; sum the signals."""
+        results: list[ToolResult] = []
+        signals: dict[str, float] = {}
+        repeated = 0
+        for k, call in enumerate(calls):
+            repeated += call.key() in self._seen_calls
+            self._seen_calls.add(call.key())
+            if k < self.max_tool_calls_per_turn:
+                result = self._run(call)
+            else:
+                limit = f"at most {self.max_tool_calls_per_turn} calls per turn; this one was not run"
+                result = _failed(call, "too_many_calls", limit)
+            meaning = self.interpret(call, result)
+            for name, value in meaning.signals.items():
+                signals[name] = signals.get(name, 0.0) + float(value)
+            results.append(result)
+            self._append(self.format.tool_message(call, meaning.content))
+        return tuple(results), signals, repeated
+
+    def _step_info(self, outcome: StepOutcome, metrics: dict[str, float], components: dict[str, float]) -> dict[str, Any]:
+        failures = list(outcome.parsed.failures) + [r.failure for r in outcome.results if r.failure is not None]
+        return {
             "turn": self._turn,
             "task_id": self._task.id if self._task else "",
-            "tool_calls": [c.model_dump(mode="json") for c in calls],
-            "tool_results": [_result_info(r) for r in results],
-            "errors": [f.model_dump(mode="json") for f in parsed.failures]
-            + [r.failure.model_dump(mode="json") for r in results if r.failure is not None],
-            "answer": parsed.answer,
+            "tool_calls": [c.model_dump(mode="json") for c in outcome.parsed.tool_calls],
+            "tool_results": [_result_info(r) for r in outcome.results],
+            "errors": [f.model_dump(mode="json") for f in failures],
+            "answer": outcome.parsed.answer,
             "metrics": metrics,
             "reward_components": components,
-            "signals": signals,
-            "action_truncated": truncated_action,
-            "latency_s": round(sum(r.latency_s for r in results), 6),
+            "signals": dict(outcome.signals),
+            "action_truncated": outcome.action_truncated,
+            "latency_s": round(sum(r.latency_s for r in outcome.results), 6),
             **self.step_info(),
         }
-        return self._observation(), reward, terminated, truncated, info
 
     def close(self) -> None:
         if self._executor is not None:
@@ -268,14 +270,17 @@ class ToolEnv(AgentEnv):
         )
 
     def _parse(self, action: Action) -> ParsedTurn:
-        tools = self.tools
-        parsed = self.format.parse(action, tools)
+        """Parse with the env's format (native ``tool_calls`` are understood whatever it is); give every call an id."""
+        parsed = self.format.parse(action, self.tools)
         if isinstance(action, Mapping) and action.get("tool_calls") is not None and not isinstance(self.format, OpenAIFormat):
-            native = _NATIVE_CALLS.parse(action, tools)  # native calls are understood whatever the format
+            native = _NATIVE_CALLS.parse(action, self.tools)
             parsed = parsed.model_copy(
                 update={"tool_calls": native.tool_calls + parsed.tool_calls, "failures": native.failures + parsed.failures}
             )
-        return parsed
+        calls = tuple(
+            c if c.id else c.model_copy(update={"id": f"call_{self._turn}_{k}"}) for k, c in enumerate(parsed.tool_calls)
+        )
+        return parsed.model_copy(update={"tool_calls": calls})
 
     def _run(self, call: ToolCall) -> ToolResult:
         tool = self.tools.get(call.name)
