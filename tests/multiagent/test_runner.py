@@ -1,0 +1,86 @@
+"""The team episode runner and the oracle pair: a chain-following searcher and the relay answerer."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_gym.errors import ConfigError, PolicyError
+from agent_gym.multiagent import ANSWERER, SEARCHER, RelayAnswerer, make, run_team_episode
+from agent_gym.testing import FunctionPolicy, ScriptedPolicy
+
+
+class Recorder:
+    """Wraps a policy and records every ``act`` call."""
+
+    def __init__(self, policy):
+        self.policy, self.calls = policy, []
+
+    def act(self, histories, *, tools=None, seeds=None):
+        self.calls.append((len(histories), tools, seeds))
+        return self.policy.act(histories, tools=tools, seeds=seeds)
+
+
+@pytest.mark.parametrize("hops", [1, 2, 4])
+def test_oracle_pair_solves_every_task(chain_searcher, hops):
+    env = make("KeyValueLookupTeam-v0", hops=hops, reward="process")
+    policies = {SEARCHER: chain_searcher, ANSWERER: RelayAnswerer()}
+    for seed in range(20):
+        episode = run_team_episode(env, policies, seed=seed)
+        assert episode.metrics == {"em": 1.0}, seed
+        assert episode.rounds == hops + 2  # hops lookups, the report, the answer
+        assert episode.returns[SEARCHER] == pytest.approx(1.0 + 0.1 * hops - 0.01 * (hops + 1))
+        assert episode.returns[ANSWERER] == pytest.approx(0.99)
+
+
+def test_a_shared_policy_plays_both_roles_and_records_each_side(chain_searcher):
+    def either(history):
+        is_answerer = "answerer of a two-agent team" in history[0]["content"]
+        return (RelayAnswerer() if is_answerer else chain_searcher).act([history])[0].text
+
+    shared = Recorder(FunctionPolicy(either))
+    env = make("KeyValueLookupTeam-v0")
+    episode = run_team_episode(env, shared, seed=3, env_id="KeyValueLookupTeam-v0")
+    assert episode.metrics == {"em": 1.0} and episode.env_id == "KeyValueLookupTeam-v0"
+    # Only the acting agent is asked: 2 lookups and a report by the searcher (with its tools), then one answer.
+    lookup_tools = env.tool_schemas(SEARCHER)
+    assert [(n, tools) for n, tools, _ in shared.calls] == [(1, lookup_tools)] * 3 + [(1, None)]
+    searcher, answerer = episode.episodes[SEARCHER], episode.episodes[ANSWERER]
+    assert [step.action for step in answerer.steps] == ["", "", "", "<answer>" + answerer.reset_info["answer"] + "</answer>"]
+    assert searcher.messages[-1]["role"] == "assistant" and answerer.messages[-2]["content"].startswith("Report from")
+    assert searcher.task_id == answerer.task_id and searcher.metrics == answerer.metrics == {"em": 1.0}
+    assert searcher.terminated and answerer.terminated
+    assert all(step.reward == pytest.approx(sum(step.reward_components.values())) for step in searcher.steps)
+
+
+def test_turn_seeds_depend_on_the_episode_seed_round_and_agent_only(chain_searcher):
+    env = make("KeyValueLookupTeam-v0")
+    runs = []
+    for _ in range(2):
+        searcher, answerer = Recorder(chain_searcher), Recorder(RelayAnswerer())
+        run_team_episode(env, {SEARCHER: searcher, ANSWERER: answerer}, seed=9)
+        runs.append([seeds for _, _, seeds in searcher.calls + answerer.calls])
+    assert runs[0] == runs[1]
+    flat = [s for seeds in runs[0] for s in seeds]
+    assert len(set(flat)) == len(flat)
+    searcher = Recorder(chain_searcher)
+    run_team_episode(env, {SEARCHER: searcher, ANSWERER: RelayAnswerer()})
+    assert all(seeds is None for _, _, seeds in searcher.calls)
+
+
+def test_a_weak_searcher_loses_for_the_team():
+    env = make("KeyValueLookupTeam-v0")
+    episode = run_team_episode(env, {SEARCHER: ScriptedPolicy(["<answer>no idea</answer>"]), ANSWERER: RelayAnswerer()}, seed=0)
+    assert episode.metrics == {"em": 0.0} and episode.returns == {SEARCHER: 0.0, ANSWERER: 0.0}
+
+
+def test_runner_errors():
+    env = make("KeyValueLookupTeam-v0")
+    with pytest.raises(ConfigError, match=r"no policy for \['answerer_0'\]"):
+        run_team_episode(env, {SEARCHER: RelayAnswerer()})
+
+    class Silent:
+        def act(self, histories, *, tools=None, seeds=None):
+            return []
+
+    with pytest.raises(PolicyError, match="returned 0 turns for 1 histories"):
+        run_team_episode(env, Silent(), seed=0)
