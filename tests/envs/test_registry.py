@@ -1,15 +1,19 @@
 """Every registered env passes both checkers, is deterministic with noise on, and vectorises."""
 
 import json
+import math
 import warnings
 
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env as gymnasium_check_env
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import agent_gym.registry
 from agent_gym.registry import registered_envs
 from agent_gym.testing import schema_calls
+from agent_gym.testing.strategies import actions
 from agent_gym.utils import check_env
 
 ENV_IDS = sorted(registered_envs())
@@ -91,3 +95,18 @@ def test_registering_again_is_idempotent():
     agent_gym.registry.register_builtin_envs()
     assert registered_envs() == before
     assert {entry[0] for entry in agent_gym.registry.BUILTIN_ENVS} <= set(before)
+
+
+_ENVS: dict[str, gym.Env] = {}
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@settings(max_examples=300)
+@given(text=actions(), seed=st.integers(0, 2**16))
+def test_step_never_raises_on_any_text(env_id, text, seed):
+    env = _ENVS.setdefault(env_id, gym.make(env_id, noise="light", reward="process"))
+    before, _ = env.reset(seed=seed)
+    obs, reward, terminated, truncated, info = env.step(text)
+    assert obs[: len(before)] == before
+    assert math.isfinite(reward) and math.isclose(sum(info["reward_components"].values()), reward, abs_tol=1e-9)
+    json.dumps(info)
