@@ -1,13 +1,22 @@
-"""The Policy protocol: a batch of histories in, a batch of assistant turns out."""
+"""The Policy protocol: a batch of histories in, a batch of assistant turns out.
+
+Policies that need to know the episode they act in (the oracle reads the gold facts of the reset ``info``; the
+human policy greets each new task) also implement :class:`EpisodeAware`: the rollout engine calls
+``start_episode(history, info)`` after each ``reset`` and ``end_episode(history)`` when the episode is over. They
+find an episode again from a history with :func:`episode_key` (its opening: the messages before the first
+assistant turn). Two episodes that run at the same time with the same opening look like one task to such a
+policy: fine when the opening states the task (a QA question has one gold answer), a documented limit otherwise.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Policy", "PolicyTurn"]
+__all__ = ["EpisodeAware", "Policy", "PolicyTurn", "episode_key"]
 
 
 class PolicyTurn(BaseModel):
@@ -49,3 +58,28 @@ class Policy(Protocol):
         tools: Sequence[dict[str, Any]] | None = None,
         seeds: Sequence[int] | None = None,
     ) -> list[PolicyTurn]: ...
+
+
+@runtime_checkable
+class EpisodeAware(Protocol):
+    """Optional hooks of a policy that needs per-episode context (see the module docstring)."""
+
+    def start_episode(self, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
+        """Called with the first observation and the reset ``info`` before the episode's first ``act``."""
+        ...
+
+    def end_episode(self, history: tuple[dict[str, Any], ...]) -> None:
+        """Called with the final observation once the episode terminated or was truncated."""
+        ...
+
+
+def episode_key(history: Sequence[dict[str, Any]]) -> str:
+    """The key of the episode a history belongs to: its opening messages, as canonical JSON.
+
+    Example:
+        >>> opening = ({"role": "system", "content": "s"}, {"role": "user", "content": "q"})
+        >>> episode_key(opening) == episode_key(opening + ({"role": "assistant", "content": "a"},))
+        True
+    """
+    end = next((i for i, m in enumerate(history) if m.get("role") == "assistant"), len(history))
+    return json.dumps(list(history[:end]), sort_keys=True, ensure_ascii=False, default=str)

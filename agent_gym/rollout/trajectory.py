@@ -26,6 +26,10 @@ class TokenTrajectory(BaseModel):
     """Each turn's reward on that turn's last policy token; 0.0 elsewhere."""
     turn_spans: tuple[tuple[int, int], ...]
     """``[start, end)`` of each turn's policy tokens inside ``completion_ids``."""
+    inexact_turns: tuple[int, ...] = ()
+    """Turns (1-based) whose env delta hit a documented template exception (see
+    :mod:`agent_gym.rollout.chat_tokens`): their ids still hold, but decoding them does not reproduce the
+    template's rendering of the history exactly (e.g. the env cut an over-long turn)."""
 
     @model_validator(mode="after")
     def _aligned(self) -> TokenTrajectory:

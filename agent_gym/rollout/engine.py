@@ -1,0 +1,255 @@
+"""The rollout engine: N episodes over M env instances, policy calls batched, env steps overlapped.
+
+The main thread owns the policy: it collects every episode waiting for a turn into one ``policy.act`` call
+(at most ``max_batch`` histories). Env resets and steps (hence tool calls, with their latency) run on a pool
+of ``concurrency`` threads, one per env instance, so slow tools overlap each other and the next policy
+batch. Episode ``i`` is reset with ``seeds[i]`` and each of its turns is sampled with
+:func:`~agent_gym.rollout.episode.turn_seed`, so the episodes do not depend on the concurrency or on the order
+in which they finish; they are returned (and written to JSONL) in index order.
+
+A turn the policy could not produce (``PolicyTurn.error`` set, or a :class:`~agent_gym.errors.PolicyError`
+raised by ``act``) is stepped as an empty turn, which the env scores as a format error, and the error is
+recorded in the step's ``info["policy"]["error"]``; the rollout goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from pydantic import BaseModel, ConfigDict
+
+from agent_gym.errors import ConfigError, PolicyError
+from agent_gym.rollout.episode import EpisodeState
+from agent_gym.rollout.jsonl import EpisodeWriter
+from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn
+from agent_gym.types import Episode
+
+__all__ = ["RolloutEngine", "RolloutStats", "rollout", "run_episode"]
+
+EnvSpec = str | Callable[[], gym.Env]
+"""A registered env id, or a zero-argument factory returning a fresh env."""
+
+
+class RolloutStats(BaseModel):
+    """Timings of one :meth:`RolloutEngine.run` (kept out of the episodes, which stay reproducible)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    episodes: int
+    """Episodes finished."""
+    turns: int
+    """Turns taken, over all episodes."""
+    policy_calls: int
+    """``policy.act`` calls (batches)."""
+    policy_errors: int
+    """Turns recorded as policy errors."""
+    wall_s: float
+    """Wall-clock seconds of the whole rollout."""
+    policy_s: float
+    """Seconds spent inside ``policy.act``."""
+
+
+class RolloutEngine:
+    """Runs episodes of one env with one policy.
+
+    Args:
+        env: A registered env id or a factory of fresh env instances.
+        policy: Anything implementing :class:`~agent_gym.rollout.policy.Policy`.
+        concurrency: Env instances (and step threads) running at once.
+        max_batch: Most histories per ``policy.act`` call; None means ``concurrency``.
+        env_kwargs: Keyword arguments for ``gym.make`` when ``env`` is an id.
+        reset_options: ``options`` passed to every ``reset``.
+        progress: Show a tqdm progress bar.
+    """
+
+    def __init__(
+        self,
+        env: EnvSpec,
+        policy: Policy,
+        *,
+        concurrency: int = 8,
+        max_batch: int | None = None,
+        env_kwargs: dict[str, Any] | None = None,
+        reset_options: dict[str, Any] | None = None,
+        progress: bool = False,
+    ):
+        if concurrency < 1 or (max_batch is not None and max_batch < 1):
+            raise ConfigError(f"concurrency and max_batch must be >= 1, got {concurrency} and {max_batch}")
+        if not isinstance(policy, Policy):
+            raise ConfigError(f"{policy!r} is not a Policy: it needs act(histories, *, tools=None, seeds=None)")
+        if isinstance(env, str):
+            env_id, kwargs = env, dict(env_kwargs or {})
+            self._make_env: Callable[[], gym.Env] = lambda: gym.make(env_id, **kwargs)
+        elif callable(env):
+            self._make_env = env
+        else:
+            raise ConfigError(f"env must be a registered id or a factory returning an env, got {type(env).__name__}")
+        self.policy = policy
+        self.concurrency = concurrency
+        self.max_batch = max_batch or concurrency
+        self.reset_options = dict(reset_options or {})
+        self.progress = progress
+        self.stats: RolloutStats | None = None
+        """Timings of the last run."""
+
+    def run(self, seeds: Sequence[int], *, out: str | Path | None = None, on_episode: Callable[[Episode], None] | None = None) -> list[Episode]:
+        """Run one episode per seed; return them in seed order (and stream them to ``out`` as JSONL)."""
+        writer = EpisodeWriter(out) if out is not None else None
+        try:
+            return self._run(list(seeds), writer, on_episode)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _run(self, seeds: list[int], writer: EpisodeWriter | None, on_episode: Callable[[Episode], None] | None) -> list[Episode]:
+        from tqdm.auto import tqdm
+
+        started = time.perf_counter()
+        n_slots = min(self.concurrency, len(seeds)) or 1
+        envs = [self._make_env() for _ in range(n_slots)]
+        env_id = _env_id(envs[0])
+        results: list[Episode | None] = [None] * len(seeds)
+        pending = list(range(len(seeds)))[::-1]  # popped from the end: lowest index first
+        running: dict[Future, tuple[int, EpisodeState, PolicyTurn | None, int]] = {}
+        ready: list[tuple[int, EpisodeState]] = []
+        counters = {"turns": 0, "calls": 0, "errors": 0, "policy_s": 0.0}
+        bar = tqdm(total=len(seeds), disable=not self.progress, desc=env_id, unit="ep")
+        with ThreadPoolExecutor(max_workers=n_slots, thread_name_prefix="rollout-env") as pool:
+
+            def start(slot: int) -> None:
+                if pending:
+                    state = EpisodeState(pending.pop(), 0, env_id)
+                    state.seed = int(seeds[state.index])
+                    future = pool.submit(envs[slot].reset, seed=state.seed, options=dict(self.reset_options) or None)
+                    running[future] = (slot, state, None, 0)
+
+            try:
+                for slot in range(n_slots):
+                    start(slot)
+                while running or ready:
+                    if ready:
+                        ready.sort(key=lambda item: item[1].index)
+                        batch, ready[:] = ready[: self.max_batch], ready[self.max_batch :]
+                        self._act(batch, envs, pool, running, counters)
+                        continue
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=lambda f: running[f][1].index):
+                        slot, state, turn, seed = running.pop(future)
+                        if turn is None:  # a reset finished
+                            state.history, state.reset_info = future.result()
+                            if isinstance(self.policy, EpisodeAware):
+                                self.policy.start_episode(state.history, dict(state.reset_info))
+                            ready.append((slot, state))
+                            continue
+                        state.record(turn, seed, future.result())
+                        counters["turns"] += 1
+                        if not state.done:
+                            ready.append((slot, state))
+                            continue
+                        if isinstance(self.policy, EpisodeAware):
+                            self.policy.end_episode(state.history)
+                        episode = results[state.index] = state.episode()
+                        if writer is not None:
+                            writer.add(state.index, episode)
+                        if on_episode is not None:
+                            on_episode(episode)
+                        bar.update(1)
+                        start(slot)
+            finally:
+                bar.close()
+                for env in envs:
+                    env.close()
+        self.stats = RolloutStats(
+            episodes=len(seeds),
+            turns=counters["turns"],
+            policy_calls=counters["calls"],
+            policy_errors=counters["errors"],
+            wall_s=round(time.perf_counter() - started, 6),
+            policy_s=round(counters["policy_s"], 6),
+        )
+        return [episode for episode in results if episode is not None]
+
+    def _act(self, batch, envs, pool, running, counters) -> None:  # noqa: ANN001 - engine-internal
+        """One policy call for ``batch`` (``[(slot, state)]``); submit each resulting env step."""
+        histories = [state.history for _, state in batch]
+        turn_seeds = [state.next_seed() for _, state in batch]
+        tools = getattr(envs[batch[0][0]].unwrapped, "tool_schemas", None)
+        tick = time.perf_counter()
+        try:
+            turns = list(self.policy.act(histories, tools=tools, seeds=turn_seeds))
+        except PolicyError as exc:
+            turns = [PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}") for _ in batch]
+        counters["policy_s"] += time.perf_counter() - tick
+        counters["calls"] += 1
+        if len(turns) != len(batch):
+            raise PolicyError(f"{type(self.policy).__name__}.act returned {len(turns)} turns for {len(batch)} histories")
+        for (slot, state), turn, seed in zip(batch, turns, turn_seeds, strict=True):
+            counters["errors"] += turn.error is not None
+            action = "" if turn.error is not None else turn.action
+            running[pool.submit(envs[slot].step, action)] = (slot, state, turn, seed)
+
+
+def rollout(
+    env: EnvSpec,
+    policy: Policy,
+    *,
+    n_episodes: int | None = None,
+    seeds: Sequence[int] | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    **engine_kwargs: Any,
+) -> list[Episode]:
+    """Run ``n_episodes`` episodes (seeds ``seed, seed + 1, …``) or one per given seed.
+
+    Args:
+        env: A registered env id or an env factory.
+        policy: The policy to act with.
+        n_episodes: How many episodes (with ``seed``); ignored when ``seeds`` is given.
+        seeds: Explicit reset seeds, one per episode.
+        seed: First seed when ``n_episodes`` is used.
+        out: JSONL file to stream the episodes to.
+        **engine_kwargs: :class:`RolloutEngine` options (``concurrency``, ``max_batch``, ``progress``, …).
+
+    Example:
+        >>> import agent_gym
+        >>> from agent_gym.baselines.policies import OraclePolicy
+        >>> episodes = rollout("KeyValueLookup-v0", OraclePolicy(), n_episodes=2, concurrency=2)
+        >>> [e.metrics["em"] for e in episodes]
+        [1.0, 1.0]
+    """
+    if seeds is None:
+        if n_episodes is None or n_episodes < 0:
+            raise ConfigError(f"give n_episodes (>= 0) or seeds, got n_episodes={n_episodes!r}")
+        seeds = range(seed, seed + n_episodes)
+    return RolloutEngine(env, policy, **engine_kwargs).run(seeds, out=out)
+
+
+def run_episode(env: gym.Env, policy: Policy, *, seed: int = 0, reset_options: dict[str, Any] | None = None) -> Episode:
+    """Play one episode on an existing env instance (which stays open)."""
+    engine = RolloutEngine(_Borrowed(env), policy, concurrency=1, reset_options=reset_options)
+    return engine.run([seed])[0]
+
+
+class _Borrowed:
+    """A factory handing out one caller-owned env whose ``close`` the engine must not call."""
+
+    def __init__(self, env: gym.Env):
+        self.env = env
+
+    def __call__(self) -> gym.Env:
+        return _NoClose(self.env)
+
+
+class _NoClose(gym.Wrapper):
+    def close(self) -> None:  # the caller owns the env
+        pass
+
+
+def _env_id(env: gym.Env) -> str:
+    spec = getattr(env, "spec", None)
+    return spec.id if spec is not None else type(env.unwrapped).__name__
