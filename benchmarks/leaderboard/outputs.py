@@ -1,0 +1,79 @@
+"""From a finished run to its files: the report, ``leaderboard.md``, ``leaderboard.html``, ``plots/*.png``, ``summary.json``.
+
+Every file is replaced atomically, so a run killed while writing them leaves the previous version (or none),
+and the rerun writes them again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from .config import package_versions
+from .html import to_html
+from .plots import PLOTTED, score_plot
+from .report import LeaderboardReport, to_markdown
+from .runner import Cell, LeaderboardRun, method_label, write_atomic
+from .stats import summarize_cell
+
+__all__ = ["LeaderboardOutputs", "build_report", "write_outputs"]
+
+
+class LeaderboardOutputs(BaseModel):
+    """Where a run's outputs are."""
+
+    model_config = ConfigDict(frozen=True)
+
+    folder: Path
+    markdown: Path
+    html: Path
+    plots: tuple[Path, ...]
+    summary: Path
+    episodes: Path
+
+
+def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardReport:
+    """Summarise every planned cell from the run's stored episodes (and only the planned ones)."""
+    cfg = run.config
+    summaries = []
+    for cell in cells:
+        found = [run.store.records.get((cell.method, cell.dataset, i)) for i in cell.indices]
+        episodes = [(r.index, r.batch, r.elapsed_s, r.played) for r in found if r is not None]
+        summaries.append(summarize_cell(cell.method, cell.dataset, episodes, seed=cfg.seed, resamples=cfg.bootstrap_resamples))
+    pinned = json.loads((run.out_dir / "config.json").read_text())
+    return LeaderboardReport(
+        fingerprint=run.fingerprint,
+        config=cfg.model_dump(mode="json"),
+        versions=pinned.get("versions") or package_versions(),
+        methods=[(m, method_label(m)) for m in cfg.method_ids()],
+        datasets=list(cfg.datasets),
+        cells=summaries,
+        notes=[str(problem) for problem in run.store.problems],
+    )
+
+
+def write_outputs(folder: Path, report: LeaderboardReport) -> LeaderboardOutputs:
+    """Write every output file of ``report`` into ``folder``."""
+    plots_dir = folder / "plots"
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    pngs = {measure: score_plot(report, measure) for measure in PLOTTED}
+    plot_paths = []
+    for measure, png in pngs.items():
+        path = plots_dir / f"{measure}.png"
+        write_atomic(path, png)
+        plot_paths.append(path)
+    outputs = LeaderboardOutputs(
+        folder=folder,
+        markdown=folder / "leaderboard.md",
+        html=folder / "leaderboard.html",
+        plots=tuple(plot_paths),
+        summary=folder / "summary.json",
+        episodes=folder / "episodes.jsonl",
+    )
+    write_atomic(outputs.markdown, to_markdown(report))
+    write_atomic(outputs.html, to_html(report, pngs))
+    write_atomic(outputs.summary, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
+    return outputs

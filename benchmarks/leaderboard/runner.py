@@ -1,0 +1,195 @@
+"""Running the leaderboard: plan the cells, play what is missing in fixed batches, store each episode at once.
+
+Every episode is keyed by (method, dataset, question index) and seeded from that key alone. Questions are cut
+into fixed lockstep batches (``0..B-1``, ``B..2B-1``, ...); a batch with a missing episode is played whole,
+and only its missing episodes are written. A batch therefore always has the same members, so even a batched
+model that pads its inputs gives the same turns in a resumed run as in an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from agent_gym.baselines.base_tool_call import BaseToolCall
+from agent_gym.baselines.method import Method, TaskSpec
+from agent_gym.baselines.naive_rag import NaiveRAG
+from pydantic import BaseModel, ConfigDict
+
+from agent_gym.errors import ConfigError
+from agent_gym.rollout.policy import Policy
+
+from .config import BASE_METHODS, LeaderboardConfig, package_versions, resolve_dataset
+from .policies import load_policy, policy_label
+from .store import EpisodeRecord, EpisodeStore
+
+__all__ = ["Cell", "LeaderboardRun", "PolicyLoader", "method_label", "task_count", "write_atomic"]
+
+PolicyLoader = Callable[[str], Policy]
+
+
+class Cell(BaseModel):
+    """One method on one dataset: the questions to play."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    dataset: str
+    env_id: str
+    indices: tuple[int, ...]
+
+
+def method_label(method: str) -> str:
+    """Display name of a method id.
+
+    Example:
+        >>> method_label("naive-rag"), method_label("policy:runs/grpo/checkpoint-40")
+        ('Naive RAG', 'Tool Call: checkpoint-40')
+    """
+    if method in BASE_METHODS:
+        return BASE_METHODS[method]
+    return "Tool Call: " + policy_label(method.removeprefix("policy:"))
+
+
+def task_count(env: gym.Env) -> int | None:
+    """How many questions an env has (``len(env.unwrapped.records)`` or ``num_tasks``); None when unbounded."""
+    inner = env.unwrapped
+    for attribute in ("num_tasks", "records", "dataset"):
+        value = getattr(inner, attribute, None)
+        if isinstance(value, int):
+            return value
+        if value is not None and hasattr(value, "__len__"):
+            return len(value)
+    return None
+
+
+class LeaderboardRun:
+    """One run: its folder (``config.json``, ``episodes.jsonl``, the reports) and how to fill it.
+
+    Args:
+        config: What to run.
+        out_dir: The run's folder; a rerun with the same folder and config resumes it.
+        policy_loader: Spec -> Policy (tests pass a fake; the default builds real ones).
+        progress: Show a tqdm progress bar on stderr.
+    """
+
+    def __init__(
+        self, config: LeaderboardConfig, out_dir: str | Path, *, policy_loader: PolicyLoader = load_policy, progress: bool = True
+    ):
+        self.config = config.check_names()
+        self.out_dir = Path(out_dir)
+        self.fingerprint = config.fingerprint()
+        self.policy_loader = policy_loader
+        self.progress = progress
+        self._prepare_folder()
+        self.store = EpisodeStore(self.out_dir / "episodes.jsonl", self.fingerprint)
+        self._policies: dict[str, Policy] = {}
+
+    def _prepare_folder(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / "config.json"
+        pinned = {"fingerprint": self.fingerprint, "config": self.config.model_dump(mode="json"), "versions": package_versions()}
+        if path.exists():
+            old = json.loads(path.read_text())
+            if old.get("fingerprint") != self.fingerprint:
+                raise ConfigError(
+                    f"{self.out_dir} holds run {old.get('fingerprint')} with another config; "
+                    "use another --out folder (or delete this one) to start a new run"
+                )
+            if old.get("versions") != pinned["versions"]:
+                print(f"warning: package versions differ from the ones pinned in {path}; resuming anyway", file=sys.stderr)
+            return
+        write_atomic(path, json.dumps(pinned, indent=2) + "\n")
+
+    def plan(self) -> list[Cell]:
+        """The cells of the run, methods outer, datasets inner, in config order."""
+        cells = []
+        for dataset in self.config.datasets:
+            env_id, _ = resolve_dataset(dataset)
+            env = gym.make(env_id, **self.config.env_kwargs)
+            available = task_count(env)
+            env.close()
+            if available is None and self.config.limit is None:
+                raise ConfigError(f"{env_id} has no fixed number of questions; give --limit")
+            n = available if self.config.limit is None else min(self.config.limit, available or self.config.limit)
+            for method in self.config.method_ids():
+                cells.append(Cell(method=method, dataset=dataset, env_id=env_id, indices=tuple(range(n))))
+        order = {m: i for i, m in enumerate(self.config.method_ids())}
+        return sorted(cells, key=lambda c: order[c.method])
+
+    def run(self) -> list[Cell]:
+        """Play every missing episode of the plan; return the plan."""
+        from tqdm.auto import tqdm
+
+        cells = self.plan()
+        total = sum(len(c.indices) for c in cells)
+        done = sum(1 for c in cells for i in c.indices if (c.method, c.dataset, i) in self.store)
+        for cell in cells:  # build every needed policy first: a bad name or a dead endpoint fails before any episode
+            if any((cell.method, cell.dataset, i) not in self.store for i in cell.indices):
+                self._method(cell.method)
+        with tqdm(total=total, initial=done, desc="leaderboard", unit="ep", disable=not self.progress, file=sys.stderr) as bar:
+            for cell in cells:
+                missing = [i for i in cell.indices if (cell.method, cell.dataset, i) not in self.store]
+                if not missing:
+                    continue
+                bar.set_postfix_str(f"{method_label(cell.method)} / {cell.dataset}")
+                self._play_cell(cell, bar)
+        return cells
+
+    def _play_cell(self, cell: Cell, bar: Any) -> None:
+        method = self._method(cell.method)
+        size = self.config.batch_size
+        envs = [gym.make(cell.env_id, **self.config.env_kwargs) for _ in range(min(size, len(cell.indices)))]
+        try:
+            for batch, start in enumerate(range(0, len(cell.indices), size)):
+                members = cell.indices[start : start + size]
+                if all((cell.method, cell.dataset, i) in self.store for i in members):
+                    continue
+                tasks = [
+                    TaskSpec(seed=self.config.episode_seed(cell.method, cell.dataset, i), options={"index": i}) for i in members
+                ]
+                started = time.perf_counter()
+                for slot, played in method.play(envs[: len(members)], tasks):
+                    key = (cell.method, cell.dataset, members[slot])
+                    if key in self.store:
+                        continue
+                    elapsed = time.perf_counter() - started
+                    record = EpisodeRecord(
+                        run=self.fingerprint,
+                        method=key[0],
+                        dataset=key[1],
+                        index=key[2],
+                        batch=batch,
+                        elapsed_s=round(elapsed, 6),
+                        played=played,
+                    )
+                    self.store.append(record)
+                    bar.update(1)
+        finally:
+            for env in envs:
+                env.close()
+
+    def _method(self, method: str) -> Method:
+        spec = self.config.base_policy if method in BASE_METHODS else method.removeprefix("policy:")
+        if spec not in self._policies:
+            self._policies[spec] = self.policy_loader(spec)
+        policy = self._policies[spec]
+        if method == "naive-rag":
+            return NaiveRAG(policy, k=self.config.k)
+        return BaseToolCall(policy, name=method_label(method))
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write a file so that a kill leaves either the old or the new version, never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
