@@ -8,7 +8,7 @@ PettingZoo has no global registry, so :func:`make` builds team envs by id (``"Mu
 from agent_gym.multiagent.answerer import AnswererEnv
 from agent_gym.multiagent.registry import TeamEnvSpec, make, make_aec, register_team_env, registered_team_envs
 from agent_gym.multiagent.relay import RelayAnswerer, read_report
-from agent_gym.multiagent.runner import TeamEpisode, run_team_episode
+from agent_gym.multiagent.runner import TeamEpisode, run_team_episode, run_team_episodes
 from agent_gym.multiagent.team import ANSWERER, SEARCHER, TeamToolEnv
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "register_team_env",
     "registered_team_envs",
     "run_team_episode",
+    "run_team_episodes",
 ]

@@ -6,22 +6,28 @@ say) are asked for a turn; agents that share a policy and a tool list are asked 
 single-agent :class:`~agent_gym.types.Episode` record (its final history and one
 :class:`~agent_gym.types.StepRecord` per round it was live), so everything that consumes episodes
 (leaderboards, token-level trajectories) consumes each agent's side unchanged.
+
+The conventions are the single-agent rollout engine's (:mod:`agent_gym.rollout.engine`): policies that are
+:class:`~agent_gym.rollout.policy.EpisodeAware` hear ``start_episode`` / ``end_episode`` (with their own
+agent's history and reset ``info``), a policy error becomes an empty turn with the error recorded, and each
+step's ``info["policy"]`` holds the turn's :func:`~agent_gym.rollout.episode.policy_record`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from pettingzoo import ParallelEnv
 from pydantic import BaseModel, ConfigDict
 
 from agent_gym.errors import ConfigError, PolicyError
-from agent_gym.rollout.policy import Policy, PolicyTurn
+from agent_gym.rollout.episode import policy_record, turn_seed
+from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn
+from agent_gym.tools.formats import action_text
 from agent_gym.types import Episode, StepRecord
 
-__all__ = ["TeamEpisode", "run_team_episode", "turn_seed"]
+__all__ = ["TeamEpisode", "agent_turn_seed", "run_team_episode", "run_team_episodes"]
 
 
 class TeamEpisode(BaseModel):
@@ -46,14 +52,19 @@ class TeamEpisode(BaseModel):
         return {agent: episode.total_reward for agent, episode in self.episodes.items()}
 
 
-def turn_seed(seed: int, round_: int, agent_index: int) -> int:
-    """The sampling seed of one agent's turn: a function of the episode seed, round and agent only.
+def agent_turn_seed(seed: int, round_: int, agent_index: int) -> int:
+    """The sampling seed of one agent's turn, from the episode seed, the round and the agent only.
+
+    The first agent's seeds are the single-agent engine's (:func:`~agent_gym.rollout.episode.turn_seed`), so a
+    searcher samples exactly as it would in the single-agent env; the others' are derived from them.
 
     Example:
-        >>> turn_seed(0, 1, 0) == turn_seed(0, 1, 0) != turn_seed(0, 1, 1)
+        >>> from agent_gym.rollout.episode import turn_seed
+        >>> agent_turn_seed(0, 1, 0) == turn_seed(0, 1) != agent_turn_seed(0, 1, 1)
         True
     """
-    return int(np.random.SeedSequence([seed, round_, agent_index]).generate_state(1)[0] >> 1)
+    base = turn_seed(seed, round_)
+    return base if agent_index == 0 else turn_seed(base, agent_index)
 
 
 def run_team_episode(
@@ -70,7 +81,7 @@ def run_team_episode(
     Args:
         env: A PettingZoo ``ParallelEnv`` whose observations are histories or ``{"history": history}`` dicts.
         policies: One Policy for every agent, or ``{agent: Policy}`` covering every possible agent.
-        seed: Passed to ``reset``; also seeds each turn's sampling (:func:`turn_seed`).
+        seed: Passed to ``reset``; also seeds each turn's sampling (:func:`agent_turn_seed`).
         options: Passed to ``reset``.
         env_id: Recorded id (default: the env's PettingZoo name).
         max_rounds: Safety limit on ``step`` calls for envs without their own.
@@ -87,6 +98,9 @@ def run_team_episode(
     observations, infos = env.reset(seed=seed, options=options)
     reset_infos = dict(infos)
     histories = {agent: _history(obs) for agent, obs in observations.items()}
+    for agent in agents:
+        if isinstance(per_agent[agent], EpisodeAware):
+            per_agent[agent].start_episode(histories[agent], dict(reset_infos.get(agent, {})))
     steps: dict[str, list[StepRecord]] = {agent: [] for agent in agents}
     metrics: dict[str, float] = {}
     rounds = 0
@@ -94,26 +108,30 @@ def run_team_episode(
         rounds += 1
         acting = [agent for agent in env.agents if infos.get(agent, {}).get("acting", True)]
         turns = _ask(env, per_agent, acting, histories, seed, rounds)
-        observations, rewards, terminations, truncations, infos = env.step({a: t.action for a, t in turns.items()})
+        actions = {agent: ("" if turn.error is not None else turn.action) for agent, (turn, _) in turns.items()}
+        observations, rewards, terminations, truncations, infos = env.step(actions)
         for agent, obs in observations.items():
             histories[agent] = _history(obs)
         for agent, reward in rewards.items():
-            turn = turns.get(agent)
+            turn, turn_seed_ = turns.get(agent, (None, None))
             info = dict(infos.get(agent, {}))
-            if turn is not None and turn.error is not None:
-                info["policy_error"] = turn.error
+            if turn is not None:
+                info["policy"] = policy_record(turn, turn_seed_)
             steps[agent].append(
                 StepRecord(
                     turn=rounds,
-                    action=turn.text if turn is not None else "",
+                    action=action_text(actions.get(agent, "")),
                     reward=float(reward),
-                    reward_components=info.get("reward_components", {}),
+                    reward_components=dict(info.get("reward_components", {})),
                     terminated=bool(terminations.get(agent, False)),
                     truncated=bool(truncations.get(agent, False)),
                     info=info,
                 )
             )
-            metrics = info.get("team_metrics") or metrics
+            metrics = {k: float(v) for k, v in (info.get("team_metrics") or metrics).items()}
+    for agent in agents:
+        if isinstance(per_agent[agent], EpisodeAware):
+            per_agent[agent].end_episode(histories.get(agent, ()))
     name = env_id or env.metadata.get("name", type(env).__name__)
     episodes = {
         agent: Episode(
@@ -130,6 +148,13 @@ def run_team_episode(
     return TeamEpisode(env_id=name, seed=seed, episodes=episodes, rounds=rounds, metrics=metrics)
 
 
+def run_team_episodes(
+    env: ParallelEnv, policies: Policy | Mapping[str, Policy], seeds: Sequence[int], **kwargs: Any
+) -> list[TeamEpisode]:
+    """One :func:`run_team_episode` per seed, in order, on the same env instance."""
+    return [run_team_episode(env, policies, seed=seed, **kwargs) for seed in seeds]
+
+
 def _history(observation: Any) -> tuple[dict[str, Any], ...]:
     return tuple(observation["history"] if isinstance(observation, Mapping) else observation)
 
@@ -141,19 +166,27 @@ def _ask(
     histories: Mapping[str, tuple[dict[str, Any], ...]],
     seed: int | None,
     round_: int,
-) -> dict[str, PolicyTurn]:
-    """One turn for each acting agent; agents sharing a policy and a tool list share one ``act`` call."""
+) -> dict[str, tuple[PolicyTurn, int | None]]:
+    """A turn (and its seed) for each acting agent; agents sharing a policy and a tool list share one ``act`` call.
+
+    A :class:`~agent_gym.errors.PolicyError` raised by ``act`` becomes an error turn for each of its agents, as in
+    the single-agent engine: the env then receives an empty turn, and the error is recorded.
+    """
     groups: dict[tuple[int, str], list[str]] = {}
     tools: dict[str, list[dict[str, Any]] | None] = {}
     for agent in acting:
         tools[agent] = env.tool_schemas(agent) if hasattr(env, "tool_schemas") else None
         groups.setdefault((id(policies[agent]), repr(tools[agent])), []).append(agent)
-    turns: dict[str, PolicyTurn] = {}
+    turns: dict[str, tuple[PolicyTurn, int | None]] = {}
     for members in groups.values():
         policy = policies[members[0]]
-        seeds = None if seed is None else [turn_seed(seed, round_, env.possible_agents.index(a)) for a in members]
-        got = policy.act([histories[a] for a in members], tools=tools[members[0]] or None, seeds=seeds)
+        seeds = None if seed is None else [agent_turn_seed(seed, round_, env.possible_agents.index(a)) for a in members]
+        try:
+            got = list(policy.act([histories[a] for a in members], tools=tools[members[0]] or None, seeds=seeds))
+        except PolicyError as exc:
+            got = [PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}") for _ in members]
         if len(got) != len(members):
             raise PolicyError(f"{type(policy).__name__}.act returned {len(got)} turns for {len(members)} histories")
-        turns.update(zip(members, got, strict=True))
+        for k, (agent, turn) in enumerate(zip(members, got, strict=True)):
+            turns[agent] = (turn, None if seeds is None else seeds[k])
     return turns

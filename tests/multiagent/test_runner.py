@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from agent_gym.baselines.policies import OraclePolicy
 
 from agent_gym.errors import ConfigError, PolicyError
-from agent_gym.multiagent import ANSWERER, SEARCHER, RelayAnswerer, make, run_team_episode
+from agent_gym.multiagent import ANSWERER, SEARCHER, RelayAnswerer, make, run_team_episode, run_team_episodes
+from agent_gym.multiagent.runner import agent_turn_seed
+from agent_gym.rollout.episode import turn_seed
 from agent_gym.testing import FunctionPolicy, ScriptedPolicy
 
 
@@ -30,6 +33,15 @@ def test_oracle_pair_solves_every_task(chain_searcher, hops):
         assert episode.rounds == hops + 2  # hops lookups, the report, the answer
         assert episode.returns[SEARCHER] == pytest.approx(1.0 + 0.1 * hops - 0.01 * (hops + 1))
         assert episode.returns[ANSWERER] == pytest.approx(0.99)
+
+
+@pytest.mark.parametrize("tool_format", ["hermes", "react", "search_r1", "openai"])
+def test_baseline_oracle_and_relay_solve_every_task_in_every_format(tool_format):
+    env = make("KeyValueLookupTeam-v0", tool_format=tool_format, hops=3, noise=None)
+    policies = {SEARCHER: OraclePolicy(), ANSWERER: RelayAnswerer(tool_format)}
+    episodes = run_team_episodes(env, policies, seeds=range(10))
+    assert [episode.metrics for episode in episodes] == [{"em": 1.0}] * 10
+    assert all(episode.returns == {SEARCHER: 1.0, ANSWERER: 1.0} for episode in episodes)
 
 
 def test_a_shared_policy_plays_both_roles_and_records_each_side(chain_searcher):
@@ -57,9 +69,12 @@ def test_turn_seeds_depend_on_the_episode_seed_round_and_agent_only(chain_search
     runs = []
     for _ in range(2):
         searcher, answerer = Recorder(chain_searcher), Recorder(RelayAnswerer())
-        run_team_episode(env, {SEARCHER: searcher, ANSWERER: answerer}, seed=9)
+        episode = run_team_episode(env, {SEARCHER: searcher, ANSWERER: answerer}, seed=9)
         runs.append([seeds for _, _, seeds in searcher.calls + answerer.calls])
     assert runs[0] == runs[1]
+    # The searcher samples as in the single-agent engine; each seed is recorded with its turn.
+    assert runs[0][0] == [turn_seed(9, 1)] and runs[0][-1] == [agent_turn_seed(9, 4, 1)]
+    assert episode.episodes[SEARCHER].steps[0].info["policy"]["seed"] == turn_seed(9, 1)
     flat = [s for seeds in runs[0] for s in seeds]
     assert len(set(flat)) == len(flat)
     searcher = Recorder(chain_searcher)
@@ -71,6 +86,36 @@ def test_a_weak_searcher_loses_for_the_team():
     env = make("KeyValueLookupTeam-v0")
     episode = run_team_episode(env, {SEARCHER: ScriptedPolicy(["<answer>no idea</answer>"]), ANSWERER: RelayAnswerer()}, seed=0)
     assert episode.metrics == {"em": 0.0} and episode.returns == {SEARCHER: 0.0, ANSWERER: 0.0}
+
+
+def test_policy_errors_become_empty_turns_and_are_recorded():
+    class Down:
+        def act(self, histories, *, tools=None, seeds=None):
+            raise PolicyError("server down")
+
+    episode = run_team_episode(make("KeyValueLookupTeam-v0"), {SEARCHER: Down(), ANSWERER: RelayAnswerer()}, seed=0)
+    first = episode.episodes[SEARCHER].steps[0]
+    assert first.action == "" and first.info["policy"]["error"] == "PolicyError: server down"
+    assert first.info["errors"] == [] and "no tool call and no answer" in episode.episodes[SEARCHER].messages[3]["content"]
+    assert episode.metrics == {"em": 0.0}
+
+
+def test_episode_aware_policies_hear_their_own_agent_episode():
+    class Listener(RelayAnswerer):
+        def __init__(self):
+            super().__init__()
+            self.events = []
+
+        def start_episode(self, history, info):
+            self.events.append(("start", info["role"], len(history)))
+
+        def end_episode(self, history):
+            self.events.append(("end", history[-1]["role"]))
+
+    searcher, answerer = Listener(), Listener()
+    run_team_episode(make("KeyValueLookupTeam-v0"), {SEARCHER: searcher, ANSWERER: answerer}, seed=0)
+    assert searcher.events == [("start", "searcher", 2), ("end", "assistant")]
+    assert answerer.events == [("start", "answerer", 2), ("end", "assistant")]
 
 
 def test_runner_errors():
