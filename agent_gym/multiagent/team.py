@@ -74,6 +74,8 @@ class TeamToolEnv(ParallelEnv[str, TeamObs, Action]):
     metadata: ClassVar[dict[str, Any]] = {"name": "tool_team_v0", "render_modes": ["ansi", "human"], "is_parallelizable": True}
     possible_agents: list[str]  # [searcher_0, answerer_0]
     agents: list[str]  # both until the episode ends, then none
+    observation_spaces: dict[str, spaces.Dict]  # {"history": History} per agent; the same object every call
+    action_spaces: dict[str, FreeText]  # one assistant turn per agent
 
     def __init__(
         self,
@@ -99,7 +101,7 @@ class TeamToolEnv(ParallelEnv[str, TeamObs, Action]):
         self.possible_agents = [SEARCHER, ANSWERER]
         self.agents = []
         self.observation_spaces = {a: spaces.Dict({"history": env.observation_space}) for a, env in self._envs.items()}
-        self.action_spaces: dict[str, FreeText] = {a: env.action_space for a, env in self._envs.items()}
+        self.action_spaces = {a: env.action_space for a, env in self._envs.items()}
         self._acting = SEARCHER
         self._round = 0
 
