@@ -32,6 +32,54 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         "KeyValueLookup-v0 with the 'light' noise preset: failing and truncated lookups.",
         {"noise": "light"},
     ),
+    (
+        "MultiHopQA-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "Multi-hop QA over real HotpotQA, 2WikiMultihopQA and MuSiQue questions with a BM25 search tool.",
+        {},
+    ),
+    (
+        "MultiHopQANoisy-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "MultiHopQA-v0 with the 'light' noise preset: failed searches, dropped, shuffled and truncated passages.",
+        {"noise": "light"},
+    ),
+    (
+        "HotpotQA-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "HotpotQA (distractor dev questions) with a search tool over their pooled Wikipedia paragraphs.",
+        {"dataset": "hotpotqa"},
+    ),
+    (
+        "HotpotQANoisy-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "HotpotQA-v0 with the 'light' noise preset: failed searches, dropped, shuffled and truncated passages.",
+        {"dataset": "hotpotqa", "noise": "light"},
+    ),
+    (
+        "TwoWikiMultihopQA-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "2WikiMultihopQA dev questions with a search tool over their pooled Wikipedia paragraphs.",
+        {"dataset": "2wikimultihopqa"},
+    ),
+    (
+        "TwoWikiMultihopQANoisy-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "TwoWikiMultihopQA-v0 with the 'light' noise preset: failed searches, dropped, shuffled and truncated passages.",
+        {"dataset": "2wikimultihopqa", "noise": "light"},
+    ),
+    (
+        "MuSiQue-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "MuSiQue-Ans dev questions with a search tool over their pooled Wikipedia paragraphs.",
+        {"dataset": "musique"},
+    ),
+    (
+        "MuSiQueNoisy-v0",
+        "agent_gym.envs.qa.env:MultiHopQAEnv",
+        "MuSiQue-v0 with the 'light' noise preset: failed searches, dropped, shuffled and truncated passages.",
+        {"dataset": "musique", "noise": "light"},
+    ),
 )
 
 _DESCRIPTIONS: dict[str, str] = {}

@@ -1,0 +1,138 @@
+"""The default retriever: BM25 in-process with ``bm25s``, its index cached on disk and shared in the process.
+
+The index of a corpus is built once: later envs in the same process reuse the in-memory index, later
+processes load it from the cache (see :mod:`agent_gym.retrieval.cache`). Scores follow Lucene's BM25
+(``method="lucene"``) with Anserini's defaults ``k1=0.9, b=0.4`` and the analyzer of
+:mod:`agent_gym.retrieval.analysis`, so rankings match the ``lucene`` backend; ties go to the earlier passage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent_gym.errors import ConfigError
+from agent_gym.retrieval.analysis import ANALYZER_VERSION, analyze
+from agent_gym.retrieval.base import Passage, clean_query
+from agent_gym.retrieval.cache import cache_key, cache_root, cached_directory
+from agent_gym.retrieval.corpus import Corpus
+
+__all__ = ["BM25Retriever", "top_k"]
+
+logger = logging.getLogger(__name__)
+_SHARED: dict[str, Any] = {}  # cache key -> bm25s.BM25: one index per corpus and settings in the process
+_LOCK = threading.Lock()
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest positive scores, best first, ties broken by the lower index.
+
+    Example:
+        >>> top_k(np.array([0.5, 2.0, 0.5, 0.0, 2.0]), 3).tolist()
+        [1, 4, 0]
+    """
+    positive = np.flatnonzero(scores > 0)
+    if positive.size == 0 or k <= 0:
+        return positive[:0]
+    if positive.size > k:
+        threshold = np.partition(scores[positive], positive.size - k)[positive.size - k]
+        positive = positive[scores[positive] >= threshold]  # keeps every tie at the threshold
+    order = np.lexsort((positive, -scores[positive]))
+    return positive[order[:k]]
+
+
+class BM25Retriever:
+    """BM25 over a :class:`Corpus` with ``bm25s``.
+
+    Args:
+        corpus: The passages to search.
+        k1: Term-frequency saturation (Anserini's default 0.9).
+        b: Length normalisation (Anserini's default 0.4).
+        cache: Keep the index on disk under this directory; None uses ``$AGENT_GYM_CACHE`` (or
+            ``~/.cache/agent_gym``); False keeps it in memory only (small per-question corpora).
+
+    Attributes:
+        load_info: How the index was obtained: ``{"source": "memory" | "disk" | "built", "seconds": ...}``.
+    """
+
+    name = "bm25"
+
+    def __init__(self, corpus: Corpus, *, k1: float = 0.9, b: float = 0.4, cache: str | Path | bool | None = None):
+        if not (k1 >= 0 and 0 <= b <= 1):
+            raise ConfigError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        if len(corpus) == 0:
+            raise ConfigError("cannot search an empty corpus; give it at least one passage")
+        self.corpus = corpus
+        self.k1, self.b = float(k1), float(b)
+        import bm25s
+
+        self.key = cache_key(corpus.content_hash, "bm25s", bm25s.__version__, ANALYZER_VERSION, f"k1={self.k1}", f"b={self.b}")
+        start = time.perf_counter()
+        with _LOCK:
+            index, source = _SHARED.get(self.key), "memory"
+            if index is None and cache is False:
+                index, source = self._build(), "built"
+            elif index is None:
+                root = cache_root() if cache is None or cache is True else Path(cache)
+                index, source = self._load_or_build(root)
+                _SHARED[self.key] = index
+        self._index = index
+        self.load_info = {"source": source, "seconds": round(time.perf_counter() - start, 4)}
+
+    # -- index -----------------------------------------------------------------------------------------------
+
+    def _build(self):
+        import bm25s
+
+        index = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
+        index.index([analyze(p.contents) for p in self.corpus], show_progress=False)
+        return index
+
+    def _load_or_build(self, root: Path):
+        import bm25s
+
+        def build(directory: Path) -> None:
+            self._build().save(str(directory), show_progress=False)
+
+        for attempt in range(2):
+            directory, built = cached_directory("bm25", self.key, build, root=root)
+            try:
+                index = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
+            except Exception as exc:  # verified files that still do not load: rebuild once
+                logger.warning("cannot load the bm25 index at %s (%s); rebuilding it", directory, exc)
+                (directory / "manifest.json").unlink(missing_ok=True)
+                if attempt:
+                    raise
+                continue
+            if int(index.scores["num_docs"]) != len(self.corpus):
+                (directory / "manifest.json").unlink(missing_ok=True)
+                continue
+            return index, "built" if built else "disk"
+        logger.warning("the bm25 cache under %s keeps failing; using an in-memory index", root)
+        return self._build(), "built"
+
+    # -- search ----------------------------------------------------------------------------------------------
+
+    def _scores(self, query: str) -> np.ndarray | None:
+        ids = self._index.get_tokens_ids(analyze(clean_query(query)))
+        return self._index.get_scores_from_ids(ids) if ids else None
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        """The best ``k`` passages for ``query`` (fewer when fewer passages share a term with it)."""
+        scores = self._scores(query)
+        if scores is None:
+            return []
+        return [self.corpus[int(i)].model_copy(update={"score": float(scores[i])}) for i in top_k(scores, k)]
+
+    def batch_search(self, queries: Sequence[str], k: int = 5) -> list[list[Passage]]:
+        """:meth:`search` for each query, in order."""
+        return [self.search(query, k) for query in queries]
+
+    def __repr__(self) -> str:
+        return f"BM25Retriever({self.corpus!r}, k1={self.k1}, b={self.b})"

@@ -1,0 +1,131 @@
+"""The retrieval server: any :class:`~agent_gym.retrieval.base.Retriever` over HTTP (FastAPI on uvicorn).
+
+Endpoints: ``GET /health``, ``POST /search`` and ``POST /batch_search`` (see :mod:`agent_gym.retrieval.remote`
+for the protocol). Requests are bounded: bodies over ``max_body_bytes`` get 413, queries over
+``max_query_chars``, batches over ``max_batch`` and ``k`` over ``max_k`` get 422, each with a message that
+says the limit. FastAPI is imported only when an app is created.
+"""
+
+import json
+from typing import Annotated, Any  # no `from __future__ import annotations`: FastAPI reads these hints at run time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_gym.errors import RetrievalError
+from agent_gym.retrieval.base import MAX_QUERY_CHARS, Retriever
+
+__all__ = ["ServerLimits", "create_app", "serve"]
+
+
+class ServerLimits(BaseModel):
+    """Bounds on what one request may ask."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_query_chars: int = Field(MAX_QUERY_CHARS, ge=1)
+    """Longest accepted query."""
+    max_batch: int = Field(256, ge=1)
+    """Most queries in one ``/batch_search``."""
+    max_k: int = Field(100, ge=1)
+    """Most passages per query."""
+    max_body_bytes: int = Field(1_000_000, ge=1)
+    """Largest accepted request body."""
+
+
+class _BodyLimit:
+    """ASGI middleware answering 413 to bodies larger than ``limit`` bytes (declared or streamed)."""
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _send_json(send, 413, {"detail": f"request body of {int(declared)} bytes exceeds the limit of {self.limit}"})
+            return
+        seen = 0
+
+        async def limited_receive() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await _send_json(send, 413, {"detail": f"request body exceeds the limit of {self.limit} bytes"})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_json(send: Any, status: int, body: dict) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(retriever: Retriever, limits: ServerLimits | None = None, description: str = "") -> Any:
+    """A FastAPI app serving ``retriever`` within ``limits``."""
+    from fastapi import FastAPI, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    limits = limits or ServerLimits()
+    Query = Annotated[str, Field(max_length=limits.max_query_chars)]
+    K = Annotated[int, Field(ge=1, le=limits.max_k)]
+
+    class SearchRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        query: Query
+        k: K = 5
+
+    class BatchRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        queries: Annotated[list[Query], Field(max_length=limits.max_batch)]
+        k: K = 5
+
+    app = FastAPI(title="agent-gym retriever", description=description or repr(retriever))
+
+    @app.exception_handler(RequestValidationError)
+    async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
+        return JSONResponse(status_code=422, content={"detail": f"invalid request to {request.url.path}: {problems}"})
+
+    def run(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except RetrievalError as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        corpus = getattr(retriever, "corpus", None)
+        return {"status": "ok", "retriever": repr(retriever), "passages": len(corpus) if corpus is not None else None}
+
+    @app.post("/search")
+    def search(request: SearchRequest) -> dict[str, Any]:
+        passages = run(retriever.search, request.query, request.k)
+        return {"passages": [p.model_dump() for p in passages]}
+
+    @app.post("/batch_search")
+    def batch_search(request: BatchRequest) -> dict[str, Any]:
+        results = run(retriever.batch_search, request.queries, request.k)
+        return {"results": [[p.model_dump() for p in passages] for passages in results]}
+
+    return _BodyLimit(app, limits.max_body_bytes)
+
+
+def serve(retriever: Retriever, host: str = "127.0.0.1", port: int = 8000, limits: ServerLimits | None = None, log_level: str = "warning") -> None:
+    """Serve ``retriever`` until interrupted (binds loopback unless ``host`` says otherwise)."""
+    import uvicorn
+
+    uvicorn.run(create_app(retriever, limits), host=host, port=port, log_level=log_level, access_log=False)
