@@ -67,7 +67,8 @@ def _from_import_path(spec: str) -> Policy:
         target = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"cannot import policy {spec!r} ({exc}); expected module:attribute") from None
-    policy = target if isinstance(target, Policy) else target()
+    is_instance = isinstance(target, Policy) and not isinstance(target, type)
+    policy = target if is_instance or not callable(target) else target()
     if not isinstance(policy, Policy):
         raise ConfigError(f"{spec!r} gave {type(policy).__name__}, not a Policy (an object with act(histories, tools=, seeds=))")
     return policy
