@@ -14,7 +14,7 @@ import threading
 
 __all__ = ["ANALYZER_VERSION", "LUCENE_STOPWORDS", "analyze", "analyze_batch"]
 
-ANALYZER_VERSION = "lucene-english-porter-1"
+ANALYZER_VERSION = "lucene-english-porter-2"
 """Changes whenever :func:`analyze` changes, so cached indexes built by an older analyzer are rebuilt."""
 
 LUCENE_STOPWORDS = frozenset(
@@ -23,9 +23,9 @@ LUCENE_STOPWORDS = frozenset(
 )
 """``EnglishAnalyzer.ENGLISH_STOP_WORDS_SET`` of Lucene."""
 
-# A word is a run of word characters; '.', apostrophes and ':' join two runs ("u.s", "o'neil"), and ','
-# or ';' join two digit runs ("1,000"): UAX #29's MidNumLet, MidLetter and MidNum rules.
-_WORD = re.compile(r"\w+(?:[.'’:]\w+|(?<=\d)[,;]\d+)*")
+# A word is a run of word characters; '.' and apostrophes join two runs ("u.s", "o'neil"), ':' joins two
+# letters ("a:b", not "10:30"), and ',' or ';' join two digit runs ("1,000"): UAX #29's MidNumLet, MidLetter and MidNum rules.
+_WORD = re.compile(r"\w+(?:[.'’]\w+|(?<=[^\W\d_]):[^\W\d_]\w*|(?<=\d)[,;]\d+)*")
 _POSSESSIVE = ("'s", "’s")
 _local = threading.local()  # PyStemmer stemmers must not be shared between threads
 
@@ -52,7 +52,7 @@ def analyze(text: str) -> list[str]:
             word = word[:-2]
         if word and word not in LUCENE_STOPWORDS:
             words.append(word)
-    return _stemmer().stemWords(words) if words else []
+    return [stem for stem in _stemmer().stemWords(words) if stem] if words else []  # Porter maps 's' to ''
 
 
 def analyze_batch(texts: list[str]) -> list[list[str]]:

@@ -120,7 +120,8 @@ class BM25Retriever:
     # -- search ----------------------------------------------------------------------------------------------
 
     def _scores(self, query: str) -> np.ndarray | None:
-        ids = self._index.get_tokens_ids(analyze(clean_query(query)))
+        terms = [t for t in analyze(clean_query(query)) if t]  # bm25s keeps an unscored "" term in its vocabulary
+        ids = self._index.get_tokens_ids(terms)
         return self._index.get_scores_from_ids(ids) if ids else None
 
     def search(self, query: str, k: int = 5) -> list[Passage]:

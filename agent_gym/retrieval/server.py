@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent_gym.errors import RetrievalError
 from agent_gym.retrieval.base import MAX_QUERY_CHARS, Retriever
 
-__all__ = ["ServerLimits", "create_app", "serve"]
+__all__ = ["ServerLimits", "ServerProcess", "create_app", "serve"]
 
 
 class ServerLimits(BaseModel):
@@ -129,3 +129,68 @@ def serve(retriever: Retriever, host: str = "127.0.0.1", port: int = 8000, limit
     import uvicorn
 
     uvicorn.run(create_app(retriever, limits), host=host, port=port, log_level=log_level, access_log=False)
+
+
+class ServerProcess:
+    """``agent-gym serve-retriever`` in a child process on loopback (tests, benchmarks, notebooks).
+
+    Args:
+        args: Extra command-line arguments (e.g. ``["--dataset", "musique"]``).
+        port: Port to bind; 0 picks a free one.
+        env: Extra environment variables of the child (e.g. ``{"AGENT_GYM_CACHE": ...}``).
+        startup_timeout_s: How long :meth:`start` waits for ``/health``.
+
+    Example::
+
+        with ServerProcess(["--dataset", "musique"]) as server:
+            env = gym.make("MuSiQue-v0", retriever=server.url)
+    """
+
+    def __init__(self, args: list[str] | None = None, port: int = 0, env: dict[str, str] | None = None, startup_timeout_s: float = 60.0):
+        import socket
+
+        if port == 0:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port, self.args, self.extra_env, self.startup_timeout_s = port, list(args or []), dict(env or {}), startup_timeout_s
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: Any = None
+
+    def start(self) -> "ServerProcess":
+        """Start the child and wait until ``/health`` answers (raises RetrievalError if it does not)."""
+        import os
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        command = [sys.executable, "-m", "agent_gym.cli.main", "serve-retriever", "--port", str(self.port), *self.args]
+        self.process = subprocess.Popen(command, env={**os.environ, **self.extra_env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RetrievalError(f"the retrieval server exited with {self.process.returncode}: {self.process.stderr.read().decode()[-500:]}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RetrievalError(f"the retrieval server on {self.url} did not become healthy within {self.startup_timeout_s} s")
+
+    def stop(self) -> None:
+        """Kill the child (as a crash would) and wait for it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process is not None and self.process.stderr is not None:
+            self.process.stderr.close()
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -1,0 +1,63 @@
+"""``agent-gym serve-retriever``: serve a retriever over HTTP (FastAPI on uvicorn), loopback by default.
+
+Examples::
+
+    agent-gym serve-retriever                               # bm25 over the pooled bundled dev paragraphs
+    agent-gym serve-retriever --dataset hotpotqa --port 8001
+    agent-gym serve-retriever --corpus wiki.jsonl --retriever lucene --host 0.0.0.0
+
+Then ``gym.make("MultiHopQA-v0", retriever="http://127.0.0.1:8000")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agent_gym.errors import AgentGymError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agent-gym serve-retriever", description="Serve a retriever over HTTP.")
+    parser.add_argument("--dataset", action="append", help="dataset(s) whose paragraphs are pooled (default: all three)")
+    parser.add_argument("--split", default="dev", help="bundled split to pool (dev or train; default dev)")
+    parser.add_argument("--corpus", default="pooled", help="'pooled' (default) or a {id,title,text} JSONL corpus file")
+    parser.add_argument("--retriever", default="bm25", choices=["bm25", "lucene"], help="backend (default bm25)")
+    parser.add_argument("--k1", type=float, default=0.9, help="BM25 k1 (default 0.9)")
+    parser.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--max-batch", type=int, default=256, help="most queries per /batch_search (default 256)")
+    parser.add_argument("--max-k", type=int, default=100, help="most passages per query (default 100)")
+    parser.add_argument("--max-query-chars", type=int, default=2000, help="longest query (default 2000)")
+    parser.add_argument("--max-body-bytes", type=int, default=1_000_000, help="largest request body (default 1 MB)")
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from agent_gym.retrieval import Corpus, make_retriever
+    from agent_gym.retrieval.server import ServerLimits, serve
+
+    try:
+        if args.corpus == "pooled":
+            from agent_gym.envs.qa.bundled import load_bundled, resolve_datasets
+
+            names = resolve_datasets(args.dataset)
+            records = [r for name in names for r in load_bundled(name, args.split)]
+            corpus = Corpus.from_records(records, name=f"pooled:{'+'.join(names)}:{args.split}")
+        else:
+            corpus = Corpus.from_jsonl(args.corpus)
+        retriever = make_retriever(args.retriever, corpus, k1=args.k1, b=args.b)
+        limits = ServerLimits(
+            max_query_chars=args.max_query_chars, max_batch=args.max_batch, max_k=args.max_k, max_body_bytes=args.max_body_bytes
+        )
+    except (AgentGymError, ValueError) as exc:
+        print(f"agent-gym serve-retriever: {exc}", file=sys.stderr)
+        return 2
+    print(f"serving {retriever!r} on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    serve(retriever, host=args.host, port=args.port, limits=limits, log_level=args.log_level)
+    return 0

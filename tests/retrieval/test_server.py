@@ -1,0 +1,76 @@
+"""The retrieval server, run for real on 127.0.0.1 in a child process."""
+
+import threading
+
+import httpx
+import pytest
+
+from agent_gym.retrieval import HttpRetriever
+from agent_gym.retrieval.server import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    args = ["--dataset", "musique", "--max-batch", "8", "--max-body-bytes", "20000", "--max-query-chars", "500"]
+    with ServerProcess(args, env={"AGENT_GYM_CACHE": str(cache)}) as running:
+        yield running
+
+
+def test_health_search_and_batch_search(server):
+    health = httpx.get(f"{server.url}/health").json()
+    assert health["status"] == "ok" and health["passages"] == 4543
+    client = HttpRetriever(server.url)
+    hits = client.search("Van Hook Township", 3)
+    assert hits[0].title == "Van Hook Township, Mountrail County, North Dakota" and len(hits) == 3
+    assert client.batch_search(["Van Hook Township", "the of"], 3) == [hits, []]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "detail"),
+    [
+        ("/search", {"query": "x", "k": 1000}, 422, "k: Input should be less than or equal to 100"),
+        ("/search", {"query": "x" * 501}, 422, "query: String should have at most 500 characters"),
+        ("/search", {"query": 3}, 422, "query: Input should be a valid string"),
+        ("/search", {"q": "x"}, 422, "query: Field required"),
+        ("/batch_search", {"queries": ["x"] * 9}, 422, "queries: List should have at most 8 items"),
+        ("/search", {"query": "x" * 30000}, 413, "request body of 30012 bytes exceeds the limit of 20000"),
+    ],
+)
+def test_bad_requests_get_clear_4xx_answers(server, path, body, status, detail):
+    response = httpx.post(f"{server.url}{path}", json=body)
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+
+
+def test_malformed_json_is_a_422(server):
+    response = httpx.post(f"{server.url}/search", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "invalid request to /search" in response.json()["detail"]
+
+
+def test_16_concurrent_clients_200_requests_each_without_error(server):
+    expected = HttpRetriever(server.url).search("Mountrail County seat", 5)
+    errors, wrong, done = [], [], []
+
+    def client(worker):
+        retriever = HttpRetriever(server.url, retries=0, timeout_s=30)
+        for i in range(200):
+            try:
+                if i % 50 == 0:
+                    if retriever.search("Mountrail County seat", 5) != expected:
+                        wrong.append((worker, i))
+                else:
+                    retriever.search(f"question {worker} {i} county township", 5)
+                done.append(1)
+            except Exception as exc:  # any failure counts
+                errors.append(repr(exc))
+        retriever.close()
+
+    threads = [threading.Thread(target=client, args=(w,)) for w in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and wrong == [] and len(done) == 16 * 200
