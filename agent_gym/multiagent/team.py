@@ -91,7 +91,7 @@ class TeamToolEnv(ParallelEnv[str, TeamObs, Action]):
             raise ConfigError(f"searcher_env must be a ToolEnv (e.g. gym.make(id).unwrapped), got {type(searcher_env).__name__}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        if searcher_note:
+        if searcher_note and not searcher_env.instructions.endswith(searcher_note):  # once, even if wrapped twice
             searcher_env.instructions = f"{searcher_env.instructions}\n\n{searcher_note}"
         self.metadata = {**type(self).metadata, "name": name or type(self).metadata["name"]}
         self.render_mode = render_mode

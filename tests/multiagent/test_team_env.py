@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import gymnasium as gym
@@ -11,9 +12,11 @@ from hypothesis import strategies as st
 
 from agent_gym.errors import ConfigError, InvalidActionError, ResetNeeded
 from agent_gym.multiagent import ANSWERER, SEARCHER, TeamToolEnv, make
-from agent_gym.multiagent.team import NO_REPORT
-from agent_gym.testing import ArithmeticEnv, adversarial_actions
+from agent_gym.multiagent.team import NO_REPORT, SEARCHER_NOTE
+from agent_gym.testing import ArithmeticEnv, adversarial_actions, schema_calls
 from agent_gym.testing.strategies import actions as action_texts
+
+TEAM_IDS = ["KeyValueLookupTeam-v0", "MultiHopQATeam-v0"]
 
 
 def lookup(key: str) -> str:
@@ -137,37 +140,48 @@ def _play(env, seed, script):
     return log
 
 
-def test_same_seed_same_episode_with_noise_on():
-    first, second = (make("KeyValueLookupTeam-v0", noise="heavy", reward="process") for _ in range(2))
-    _, infos = first.reset(seed=11)
-    script = [(lookup(k), "wait") for k in infos[SEARCHER]["chain"] * 2] + [("<answer>x</answer>", "<answer>x</answer>")] * 2
+@pytest.mark.parametrize("env_id", TEAM_IDS)
+def test_same_seed_same_episode_with_noise_on(env_id):
+    first, second = (make(env_id, noise="heavy", reward="process") for _ in range(2))
+    calls = schema_calls(first.searcher_env)  # valid calls: they reach the tool and the noise model
+    script = [(call, "wait") for call in calls * 4] + [("<answer>x</answer>", "<answer>x</answer>")] * 2
     assert _play(first, 11, script) == _play(second, 11, script)
     assert _play(first, 11, script) != _play(first, 12, script)
 
 
 def test_generic_over_any_tool_env():
-    env = TeamToolEnv(ArithmeticEnv(reward="process"), name="arithmetic_team_v0")
+    inner = ArithmeticEnv(reward="process")
+    TeamToolEnv(inner)
+    env = TeamToolEnv(inner, name="arithmetic_team_v0")  # wrapping again does not repeat the note
     _, infos = env.reset(seed=0)
     a, b = infos[SEARCHER]["operands"]
     _, _, _, _, infos = env.step({SEARCHER: f'<tool_call>{{"name": "add", "arguments": {{"a": {a}, "b": {b}}}}}</tool_call>'})
     assert infos[SEARCHER]["tool_results"][0]["ok"]
+    assert env.searcher_env.system_prompt.count(SEARCHER_NOTE) == 1
     env.step({SEARCHER: f"<answer>{a + b}</answer>"})
     _, rewards, terminations, _, _ = env.step({ANSWERER: f"<answer>{a + b}</answer>"})
     assert all(terminations.values()) and rewards[SEARCHER] == 1.0
 
 
-TEAM = make("KeyValueLookupTeam-v0", noise="heavy", reward="process")
-TURNS = st.one_of(action_texts(["lookup"]), st.sampled_from(adversarial_actions(["lookup"])))
+@functools.cache
+def team(env_id: str) -> TeamToolEnv:
+    return make(env_id, noise="heavy", reward="process")
 
 
-@given(st.integers(0, 3), st.lists(st.tuples(TURNS, TURNS), max_size=10))
-def test_step_never_raises_on_any_text_from_any_agent(seed, script):
-    observations, _ = TEAM.reset(seed=seed)
-    for searcher_turn, answerer_turn in script:
-        if not TEAM.agents:
+def turns(tool: str) -> st.SearchStrategy:
+    return st.one_of(action_texts([tool]), st.sampled_from(adversarial_actions([tool])))
+
+
+@pytest.mark.parametrize(("env_id", "tool"), [("KeyValueLookupTeam-v0", "lookup"), ("MultiHopQATeam-v0", "search")])
+@given(data=st.data())
+def test_step_never_raises_on_any_text_from_any_agent(env_id, tool, data):
+    env = team(env_id)
+    observations, _ = env.reset(seed=data.draw(st.integers(0, 3)))
+    for searcher_turn, answerer_turn in data.draw(st.lists(st.tuples(turns(tool), turns(tool)), max_size=10)):
+        if not env.agents:
             break
-        observations, rewards, terminations, truncations, infos = TEAM.step({SEARCHER: searcher_turn, ANSWERER: answerer_turn})
+        observations, rewards, terminations, truncations, infos = env.step({SEARCHER: searcher_turn, ANSWERER: answerer_turn})
         for agent in (SEARCHER, ANSWERER):
-            assert TEAM.observation_space(agent).contains(observations[agent])
+            assert env.observation_space(agent).contains(observations[agent])
             assert rewards[agent] == pytest.approx(sum(infos[agent]["reward_components"].values()))
         json.dumps(infos)
