@@ -17,3 +17,14 @@ def test_tutorial_runs(capsys):
     assert printed[0].startswith("Report from searcher_0:")
     assert printed[-1] == "{'searcher_0': 1.0, 'answerer_0': 1.0}"
     assert namespace["episode"].metrics == {"em": 1.0}
+
+
+def test_env_card_code_runs():
+    card = TUTORIAL.parents[1] / "envs" / "multihopqa-team.md"
+    blocks = re.findall(r"```python\n(.*?)```", card.read_text(), re.DOTALL)
+    assert len(blocks) == 2
+    namespace: dict = {}
+    exec(compile("\n".join(blocks), str(card), "exec"), namespace)  # noqa: S102 - running the docs is the point
+    assert str(namespace["aec"]) == "multihopqa_team_v0" and namespace["env"].agents == []
+    assert namespace["episode"].metrics["em"] == 1.0
+    assert namespace["episode"].episodes["searcher_0"].steps[0].info["tool_calls"][0]["name"] == "search"
