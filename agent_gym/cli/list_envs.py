@@ -1,4 +1,4 @@
-"""``agent-gym list``: the registered envs with one-line descriptions."""
+"""``agent-gym list``: the registered envs with one-line descriptions (Gymnasium and PettingZoo)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ __all__ = ["main"]
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="agent-gym list", description="List the registered envs.")
     parser.parse_args(argv)
-    envs = registered_envs()
-    width = max(map(len, envs), default=0)
-    for env_id, description in envs.items():
-        print(f"{env_id:<{width}}  {description}")
+    from agent_gym.multiagent import registered_team_envs  # imports pettingzoo: only when listing
+
+    single, team = registered_envs(), registered_team_envs()
+    width = max(map(len, [*single, *team]), default=0)
+    print("Single-agent (gymnasium.make):")
+    for env_id, description in single.items():
+        print(f"  {env_id:<{width}}  {description}")
+    print("Multi-agent (agent_gym.multiagent.make, PettingZoo ParallelEnv):")
+    for env_id, description in team.items():
+        print(f"  {env_id:<{width}}  {description}")
     return 0

@@ -10,8 +10,11 @@ from agent_gym.cli.main import main
 
 def test_list_shows_ids_with_descriptions(capsys):
     assert list_envs.main([]) == 0
-    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("KeyValueLookup-v0 "))
+    rows = capsys.readouterr().out.splitlines()
+    line = next(row for row in rows if row.strip().startswith("KeyValueLookup-v0 "))
     assert "Follow a chain of keys" in line
+    team = rows.index("Multi-agent (agent_gym.multiagent.make, PettingZoo ParallelEnv):")
+    assert any(row.strip().startswith("MultiHopQATeam-v0 ") for row in rows[team:])
 
 
 def test_check_passes_and_reports_unknown_ids(capsys):
