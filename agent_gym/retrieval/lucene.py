@@ -58,6 +58,8 @@ def start_java() -> dict[str, Any]:
             original(*[o for o in options if "jdk.incubator.vector" not in o])
 
         jnius_config.add_options = add_options
+        root = logging.getLogger()
+        root_level, root_handlers = root.level, list(root.handlers)  # pyserini configures the root logger at import
         try:
             from pyserini.index.lucene import LuceneIndexer
             from pyserini.search.lucene import LuceneSearcher
@@ -67,6 +69,8 @@ def start_java() -> dict[str, Any]:
             raise MissingDependency(f"cannot start Java for pyserini ({type(exc).__name__}: {exc}); {INSTALL_HINT}") from None
         finally:
             jnius_config.add_options = original
+            root.setLevel(root_level)
+            root.handlers[:] = root_handlers
         _pyserini.update(LuceneIndexer=LuceneIndexer, LuceneSearcher=LuceneSearcher)
         return _pyserini
 
