@@ -81,7 +81,9 @@ def _iter_json_list(path: Path, text: str, start: int) -> Iterator[tuple[int, An
             position += 1
         elif not text.startswith("]", position):
             line = text.count("\n", 0, position) + 1
-            raise DataError(f"{path}, line {line}: expected ',' or ']' between list items; the JSON list is truncated or malformed")
+            raise DataError(
+                f"{path}, line {line}: expected ',' or ']' between list items; the JSON list is truncated or malformed"
+            )
 
 
 def _skip_blank(text: str, position: int) -> int:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent_gym.data.files import validate_object
 from agent_gym.data.raw import converter
-from agent_gym.data.schema import DATASETS, QARecord, RecordSource
+from agent_gym.data.schema import QARecord, RecordSource
 from agent_gym.errors import ConfigError, MissingDependency
 
 __all__ = ["HUB_COPIES", "HubCopy", "load_hf"]

@@ -13,8 +13,8 @@ from agent_gym.retrieval.base import MAX_QUERY_CHARS, Passage, Retriever, clean_
 from agent_gym.retrieval.bm25 import BM25Retriever
 from agent_gym.retrieval.corpus import Corpus, passage_id
 from agent_gym.retrieval.factory import RETRIEVERS, make_retriever
-from agent_gym.retrieval.remote import HttpRetriever
 from agent_gym.retrieval.memory import MemoryRetriever
+from agent_gym.retrieval.remote import HttpRetriever
 
 __all__ = [
     "BM25Retriever",

@@ -41,7 +41,8 @@ class Corpus(Sequence[Passage]):
         self._position: dict[str, int] = {}
         for i, passage in enumerate(self._passages):
             if passage.id in self._position:
-                raise DataError(f"{name}: passage id {passage.id!r} appears twice (positions {self._position[passage.id]} and {i}); ids must be unique")
+                first = self._position[passage.id]
+                raise DataError(f"{name}: passage id {passage.id!r} is repeated (positions {first} and {i}); ids must be unique")
             self._position[passage.id] = i
         digest = hashlib.sha256()
         for passage in self._passages:

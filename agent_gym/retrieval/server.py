@@ -124,7 +124,13 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
     return _BodyLimit(app, limits.max_body_bytes)
 
 
-def serve(retriever: Retriever, host: str = "127.0.0.1", port: int = 8000, limits: ServerLimits | None = None, log_level: str = "warning") -> None:
+def serve(
+    retriever: Retriever,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: ServerLimits | None = None,
+    log_level: str = "warning",
+) -> None:
     """Serve ``retriever`` until interrupted (binds loopback unless ``host`` says otherwise)."""
     import uvicorn
 
@@ -146,7 +152,9 @@ class ServerProcess:
             env = gym.make("MuSiQue-v0", retriever=server.url)
     """
 
-    def __init__(self, args: list[str] | None = None, port: int = 0, env: dict[str, str] | None = None, startup_timeout_s: float = 60.0):
+    def __init__(
+        self, args: list[str] | None = None, port: int = 0, env: dict[str, str] | None = None, startup_timeout_s: float = 60.0
+    ):
         import socket
 
         if port == 0:
@@ -167,11 +175,13 @@ class ServerProcess:
         import httpx
 
         command = [sys.executable, "-m", "agent_gym.cli.main", "serve-retriever", "--port", str(self.port), *self.args]
-        self.process = subprocess.Popen(command, env={**os.environ, **self.extra_env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        environment = {**os.environ, **self.extra_env}
+        self.process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RetrievalError(f"the retrieval server exited with {self.process.returncode}: {self.process.stderr.read().decode()[-500:]}")
+                output = self.process.stderr.read().decode(errors="replace")[-500:]
+                raise RetrievalError(f"the retrieval server exited with {self.process.returncode}: {output}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
                     return self

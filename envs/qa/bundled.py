@@ -58,7 +58,7 @@ def bundled_path(dataset: str, split: str) -> Path:
     return Path(str(resources.files("agent_gym.envs.data").joinpath(f"{name}-{split}.jsonl.gz")))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_bundled(dataset: str, split: str = "dev") -> tuple[QARecord, ...]:
     """The bundled records of one dataset and split (read once per process)."""
     return tuple(load_jsonl(bundled_path(dataset, split)))

@@ -15,7 +15,8 @@ __all__ = ["render_card"]
 def render_card() -> str:
     """The module docstring as Markdown: title, RST headings turned into ``##``, double backticks into single."""
     lines = (qa_env.__doc__ or "").strip().splitlines()
-    out = [f"# {lines[0].strip()}", "", "<!-- generated from envs/qa/env.py by `python -m agent_gym.envs.qa.card`; edit the docstring, not this file -->"]
+    note = "<!-- generated from envs/qa/env.py by `python -m agent_gym.envs.qa.card`; edit the docstring, not this file -->"
+    out = [f"# {lines[0].strip()}", "", note]
     body = lines[1:]
     i = 0
     while i < len(body):

@@ -43,13 +43,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from agent_gym.envs.qa.bundled import load_bundled, resolve_datasets
+
 from agent_gym.data import QARecord, load_jsonl
 from agent_gym.errors import ConfigError, ToolArgumentError
 from agent_gym.retrieval import BM25Retriever, Corpus, Retriever, make_retriever, passage_id
 from agent_gym.rewards import answer_metrics, normalize_answer, signal
 from agent_gym.tools import Interpretation, ToolEnv, tool
 from agent_gym.types import ResultItem, Task, ToolCall, ToolOutput, ToolResult
-from agent_gym.envs.qa.bundled import load_bundled, resolve_datasets
 
 __all__ = ["MultiHopQAEnv"]
 
@@ -164,12 +165,17 @@ class MultiHopQAEnv(ToolEnv):
         if not query:
             raise ToolArgumentError("the query is empty; write a few keywords, e.g. a person's or a place's name")
         if len(query) > self.max_query_chars:
-            raise ToolArgumentError(f"the query has {len(query)} characters; the limit is {self.max_query_chars}: keep the key words only")
+            raise ToolArgumentError(
+                f"the query has {len(query)} characters; the limit is {self.max_query_chars}: keep the key words only"
+            )
         passages = self._current_retriever().search(query, self.top_k)
         if not passages:
             return ToolOutput(content="No paragraph matches this query; try other words.")
         items = tuple(
-            ResultItem(text=f"{p.title}\n{p.text}", meta={"id": p.id, "title": p.title, "score": None if p.score is None else round(p.score, 4)})
+            ResultItem(
+                text=f"{p.title}\n{p.text}",
+                meta={"id": p.id, "title": p.title, "score": None if p.score is None else round(p.score, 4)},
+            )
             for p in passages
         )
         return ToolOutput(items=items)

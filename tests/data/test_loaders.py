@@ -4,9 +4,9 @@ import gzip
 import json
 
 import pytest
+from agent_gym.envs.qa.bundled import load_bundled
 
 from agent_gym.data import QARecord, load_hf, load_jsonl, load_raw, load_records, write_jsonl
-from agent_gym.envs.qa.bundled import load_bundled
 from agent_gym.errors import ConfigError, DataError
 
 
@@ -93,7 +93,7 @@ def test_official_2wiki_and_musique_files(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"id": "q1", "question": "Q?", "answer": "A"}\n{"id": "q2", "question": "Q?", "answer": 3}\n', "line 2, field 'answer'"),
+        ('{"id": "q1", "question": "Q?", "answer": "A"}\n{"id": "q2", "question": "Q?", "answer": 3}\n', "line 2, field 'answer'"),  # noqa: E501
         ('{"id": "q1", "question": "Q?", "answer": "A"}\n\n{"id": "q2", "question": "Q?"\n', "line 3: not valid JSON"),
         ('{"id": "q1", "question": "Q?", "answer": "A", "paragraphs": [{"title": "T"}]}\n', "line 1, field 'paragraphs.0.text'"),
         ('{"id": "", "question": "Q?", "answer": "A"}\n', "line 1, field 'id'"),

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-import agent_gym.registry
 from agent_gym.envs.qa.card import render_card
+
+import agent_gym.registry
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "envs" / "qa.md"
 

@@ -22,7 +22,9 @@ def oracle_episode(env, index):
     return info, steps + [step], rewards + [reward]
 
 
-@pytest.mark.parametrize(("env_id", "min_full_recall"), [("HotpotQA-v0", 0.95), ("TwoWikiMultihopQA-v0", 0.95), ("MuSiQue-v0", 0.75)])
+@pytest.mark.parametrize(
+    ("env_id", "min_full_recall"), [("HotpotQA-v0", 0.95), ("TwoWikiMultihopQA-v0", 0.95), ("MuSiQue-v0", 0.75)]
+)
 def test_oracle_scores_em_1_and_process_components_show_the_hits(env_id, min_full_recall):
     env = gym.make(env_id, reward="process").unwrapped
     full = 0

@@ -14,7 +14,7 @@ from agent_gym.retrieval.bm25 import top_k
 from agent_gym.retrieval.cache import verify_directory
 
 PASSAGES = [
-    Passage(id="derrickson", title="Scott Derrickson", text="Scott Derrickson is an American director, screenwriter and producer."),
+    Passage(id="derrickson", title="Scott Derrickson", text="Scott Derrickson is an American director and producer."),
     Passage(id="wood", title="Ed Wood", text="Edward Davis Wood Jr. was an American filmmaker, actor and author."),
     Passage(id="paris", title="Paris", text="Paris is the capital and most populous city of France."),
     Passage(id="twin-a", title="Twin", text="identical twin passage"),
@@ -125,7 +125,7 @@ def test_bad_configuration_is_refused(corpus):
 
 
 def test_corpus_ids_hash_and_files(tmp_path):
-    with pytest.raises(DataError, match="passage id 'a' appears twice"):
+    with pytest.raises(DataError, match="passage id 'a' is repeated"):
         Corpus([Passage(id="a", title="t", text="x"), Passage(id="a", title="t", text="y")])
     assert Corpus(PASSAGES).content_hash == Corpus(list(PASSAGES)).content_hash != Corpus(PASSAGES[:2]).content_hash
     path = tmp_path / "wiki.jsonl"

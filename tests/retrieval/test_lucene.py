@@ -3,13 +3,14 @@
 The tests marked ``lucene`` need the ``lucene`` extra (CI installs it); deselect them with ``-m "not lucene"``.
 """
 
+import json
 import sys
 
 import gymnasium as gym
 import pytest
+from agent_gym.envs.qa import load_bundled
 
 import agent_gym  # noqa: F401
-from agent_gym.envs.qa import load_bundled
 from agent_gym.errors import MissingDependency
 from agent_gym.retrieval import BM25Retriever, Corpus
 from agent_gym.retrieval import lucene as lucene_module
@@ -45,7 +46,8 @@ def test_lucene_env_and_cache_reuse(tmp_path, monkeypatch):
     again = gym.make("MuSiQue-v0", retriever="lucene").unwrapped
     assert again.retriever.load_info["source"] == "disk"
     _, info = again.reset(options={"index": 0})
-    _, _, _, _, step = again.step('<tool_call>{"name": "search", "arguments": {"query": "%s"}}</tool_call>' % info["supporting_titles"][0])
+    call = json.dumps({"name": "search", "arguments": {"query": info["supporting_titles"][0]}})
+    _, _, _, _, step = again.step(f"<tool_call>{call}</tool_call>")
     assert step["tool_results"][0]["ok"] and step["supporting_found"] >= 1
     for query in ("", "the of and", "word " * 3000, "\udce9\x00 ☃ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "AND OR NOT ( ) * ? ~ : \\"):
         assert isinstance(again.retriever.search(query, 5), list)
