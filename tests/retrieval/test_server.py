@@ -4,6 +4,8 @@ import threading
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent_gym.retrieval import HttpRetriever
 from agent_gym.retrieval.server import ServerProcess
@@ -74,3 +76,13 @@ def test_16_concurrent_clients_200_requests_each_without_error(server):
     for thread in threads:
         thread.join()
     assert errors == [] and wrong == [] and len(done) == 16 * 200
+
+
+@settings(max_examples=60)
+@given(query=st.text(max_size=600), k=st.integers(min_value=-3, max_value=120))
+def test_any_query_gets_an_answer_or_a_4xx_never_a_5xx(server, query, k):
+    response = httpx.post(f"{server.url}/search", json={"query": query, "k": k})
+    if len(query) <= 500 and 1 <= k <= 100:
+        assert response.status_code == 200 and len(response.json()["passages"]) <= k
+    else:
+        assert response.status_code == 422
