@@ -3,7 +3,8 @@
 The env's own system prompt describes the tools in the env's tool format, and its tool list goes to the policy
 as ``tools=`` so a policy with a native tool format (a chat template with tools, an OpenAI-compatible server)
 can use it. Episodes of a batch advance in lockstep: one batched ``policy.act`` per turn over the episodes still
-running, so a batch's results depend only on which tasks are in it.
+running, so a batch's results depend only on which tasks are in it. As in the rollout engine, each turn is
+sampled with :func:`~agent_gym.rollout.episode.turn_seed` and recorded in the step's ``info["policy"]``.
 """
 
 from __future__ import annotations
@@ -14,21 +15,12 @@ from typing import Any
 import gymnasium as gym
 from agent_gym.baselines.method import PlayedEpisode, TaskSpec, make_episode, step_record, turn_tokens
 
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, PolicyError
+from agent_gym.rollout.episode import policy_record, turn_seed
 from agent_gym.rollout.policy import Policy, PolicyTurn
 from agent_gym.types import StepRecord
 
-__all__ = ["BaseToolCall", "turn_seed"]
-
-
-def turn_seed(task_seed: int, turn: int) -> int:
-    """The sampling seed of one turn: distinct per task and turn, independent of batching.
-
-    Example:
-        >>> turn_seed(5, 0), turn_seed(5, 1)
-        (5, 1000008)
-    """
-    return (task_seed + 1_000_003 * turn) % 2**31
+__all__ = ["BaseToolCall"]
 
 
 class BaseToolCall:
@@ -55,26 +47,36 @@ class BaseToolCall:
             obs, info = env.reset(seed=task.seed, options=dict(task.options))
             history.append(tuple(obs))
             reset_infos.append(info)
+            if hasattr(self.policy, "start_episode"):  # episode-aware policies (the oracle) get the reset info
+                self.policy.start_episode(tuple(obs), dict(info))
         steps: list[list[StepRecord]] = [[] for _ in tasks]
         turns: list[list[PolicyTurn]] = [[] for _ in tasks]
         active = list(range(len(tasks)))
         while active:
-            tools = getattr(envs[active[0]].unwrapped, "tool_schemas", None)
-            seeds = [turn_seed(tasks[i].seed, len(steps[i])) for i in active]
-            outputs = self.policy.act([history[i] for i in active], tools=tools, seeds=seeds)
-            if len(outputs) != len(active):
-                raise ConfigError(f"the policy returned {len(outputs)} turns for {len(active)} histories")
-            still = []
-            for i, turn in zip(active, outputs, strict=True):
-                obs, reward, terminated, truncated, info = envs[i].step(turn.action)
+            seeds = {i: turn_seed(tasks[i].seed, len(steps[i]) + 1) for i in active}
+            for i, turn in zip(active, self._act(envs, history, seeds, active), strict=True):
+                obs, reward, terminated, truncated, info = envs[i].step("" if turn.error else turn.action)
                 history[i] = tuple(obs)
+                info = {**info, "policy": policy_record(turn, seeds[i])}
                 steps[i].append(step_record(turn.action, reward, terminated, truncated, info))
                 turns[i].append(turn)
-                if terminated or truncated:
-                    yield i, _played(envs[i], tasks[i], history[i], steps[i], reset_infos[i], turns[i])
-                else:
-                    still.append(i)
-            active = still
+            finished = [i for i in active if steps[i][-1].terminated or steps[i][-1].truncated]
+            active = [i for i in active if i not in finished]
+            for i in finished:
+                if hasattr(self.policy, "end_episode"):
+                    self.policy.end_episode(history[i])
+                yield i, _played(envs[i], tasks[i], history[i], steps[i], reset_infos[i], turns[i])
+
+    def _act(self, envs, history, seeds, active) -> list[PolicyTurn]:  # noqa: ANN001 - play()'s state
+        """One batched policy call for the active episodes; a failing backend becomes error turns."""
+        tools = getattr(envs[active[0]].unwrapped, "tool_schemas", None)
+        try:
+            outputs = list(self.policy.act([history[i] for i in active], tools=tools, seeds=[seeds[i] for i in active]))
+        except PolicyError as exc:
+            outputs = [PolicyTurn(text="", error=f"PolicyError: {exc}") for _ in active]
+        if len(outputs) != len(active):
+            raise PolicyError(f"{type(self.policy).__name__}.act returned {len(outputs)} turns for {len(active)} histories")
+        return outputs
 
 
 def _played(env, task, messages, steps, reset_info, turns) -> PlayedEpisode:

@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import gymnasium as gym
-from agent_gym.baselines.base_tool_call import turn_seed
 from agent_gym.baselines.method import PlayedEpisode, TaskSpec, make_episode, step_record, turn_tokens
 
 from agent_gym.errors import ConfigError
+from agent_gym.rollout.episode import policy_record, turn_seed
 from agent_gym.rollout.policy import Policy
 from agent_gym.tools.formats import extract_answer
 
@@ -101,12 +101,17 @@ class NaiveRAG:
             prompts.append(rag_prompt(question, passages))
             resets.append(info)
             titles.append([str(getattr(p, "title", "")) for p in passages])
-        turns = self.policy.act(prompts, tools=None, seeds=[turn_seed(t.seed, 0) for t in tasks])
+        seeds = [turn_seed(t.seed, 1) for t in tasks]
+        turns = self.policy.act(prompts, tools=None, seeds=seeds)
         for i, (env, turn) in enumerate(zip(envs, turns, strict=True)):
             answer = extract_short_answer(turn.text)
             action = env.unwrapped.format.render_turn(answer=answer)
             _, reward, terminated, truncated, info = env.step(action)
-            info = {**info, "naive_rag": {"generation": turn.text, "passages": titles[i], "k": self.k}}
+            info = {
+                **info,
+                "policy": policy_record(turn, seeds[i]),
+                "naive_rag": {"generation": turn.text, "passages": titles[i]},
+            }
             step = step_record(action, reward, terminated, truncated, info)
             messages = (*prompts[i], {"role": "assistant", "content": turn.text})
             generated, prompt_tokens = turn_tokens([turn])

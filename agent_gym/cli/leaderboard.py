@@ -21,12 +21,12 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-def _kwargs(pairs: list[str]) -> dict[str, Any]:
+def _kwargs(pairs: list[str], flag: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ConfigError(f"--env-kwarg expects KEY=VALUE, got {pair!r}")
+            raise ConfigError(f"{flag} expects KEY=VALUE, got {pair!r}")
         try:
             kwargs[key] = json.loads(value)
         except ValueError:
@@ -35,7 +35,7 @@ def _kwargs(pairs: list[str]) -> dict[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from agent_gym.benchmarks.leaderboard import BASE_METHODS, DATASETS, DEFAULT_LIMIT
+    from agent_gym.benchmarks.leaderboard import BASE_METHODS, DATASETS, DEFAULT_LIMIT, DEFAULT_POLICY_OPTIONS
 
     parser = argparse.ArgumentParser(prog="agent-gym leaderboard", description=__doc__.split("\n\n")[0])
     parser.add_argument("--methods", type=_names, default=tuple(BASE_METHODS), help=f"comma list of {', '.join(BASE_METHODS)}")
@@ -50,7 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         help="add a method: this policy acting in the multi-turn env (checkpoint folder, http://host:port/v1[#model], "
         "a policy name, or module:attribute); repeatable",
     )
-    parser.add_argument("--base-policy", default="smollm2", metavar="SPEC", help="the policy behind Naive RAG and Base Tool Call")
+    parser.add_argument(
+        "--base-policy", default="embedded", metavar="SPEC", help="the policy behind Naive RAG and Base Tool Call"
+    )
+    parser.add_argument(
+        "--policy-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"generation option of the model-backed policies (default {DEFAULT_POLICY_OPTIONS}); repeatable",
+    )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"questions per dataset (default {DEFAULT_LIMIT})")
     size.add_argument("--full", action="store_true", help="every bundled dev question")
@@ -68,7 +77,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from pydantic import ValidationError
 
-    from agent_gym.benchmarks.leaderboard import LeaderboardConfig, report, run_leaderboard
+    from agent_gym.benchmarks.leaderboard import DEFAULT_POLICY_OPTIONS, LeaderboardConfig, report, run_leaderboard
 
     started = time.perf_counter()
     try:
@@ -81,7 +90,8 @@ def main(argv: list[str]) -> int:
             seed=args.seed,
             k=args.k,
             batch_size=args.batch_size,
-            env_kwargs=_kwargs(args.env_kwarg),
+            env_kwargs=_kwargs(args.env_kwarg, "--env-kwarg"),
+            policy_options={**DEFAULT_POLICY_OPTIONS, **_kwargs(args.policy_arg, "--policy-arg")},
             bootstrap_resamples=args.bootstrap,
         ).check_names()
         result, outputs = run_leaderboard(config, args.out, progress=not args.no_progress)

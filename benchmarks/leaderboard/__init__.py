@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import BASE_METHODS, DATASETS, DEFAULT_LIMIT, LeaderboardConfig, package_versions
+from .config import BASE_METHODS, DATASETS, DEFAULT_LIMIT, DEFAULT_POLICY_OPTIONS, LeaderboardConfig, package_versions
 from .outputs import LeaderboardOutputs, build_report, write_outputs
 from .policies import load_policy
 from .report import LeaderboardReport, to_markdown
@@ -21,6 +21,7 @@ __all__ = [
     "BASE_METHODS",
     "DATASETS",
     "DEFAULT_LIMIT",
+    "DEFAULT_POLICY_OPTIONS",
     "CellSummary",
     "EpisodeRecord",
     "EpisodeStore",

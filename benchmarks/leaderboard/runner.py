@@ -26,12 +26,13 @@ from agent_gym.errors import ConfigError
 from agent_gym.rollout.policy import Policy
 
 from .config import BASE_METHODS, LeaderboardConfig, package_versions, resolve_dataset
-from .policies import load_policy, policy_label
+from .policies import load_policy, policy_builder, policy_label
 from .store import EpisodeRecord, EpisodeStore
 
 __all__ = ["Cell", "LeaderboardRun", "PolicyLoader", "method_label", "task_count", "write_atomic"]
 
-PolicyLoader = Callable[[str], Policy]
+PolicyLoader = Callable[[str, dict[str, Any]], Policy]
+"""(spec, generation options) -> Policy."""
 
 
 class Cell(BaseModel):
@@ -75,17 +76,25 @@ class LeaderboardRun:
     Args:
         config: What to run.
         out_dir: The run's folder; a rerun with the same folder and config resumes it.
-        policy_loader: Spec -> Policy (tests pass a fake; the default builds real ones).
+        policy_loader: (spec, options) -> Policy (the default builds real ones).
+        policy_checker: (spec, options) -> anything; raises for a bad spec (cheap: runs for every spec first).
         progress: Show a tqdm progress bar on stderr.
     """
 
     def __init__(
-        self, config: LeaderboardConfig, out_dir: str | Path, *, policy_loader: PolicyLoader = load_policy, progress: bool = True
+        self,
+        config: LeaderboardConfig,
+        out_dir: str | Path,
+        *,
+        policy_loader: PolicyLoader = load_policy,
+        policy_checker: Callable[[str, dict[str, Any]], Any] = policy_builder,
+        progress: bool = True,
     ):
         self.config = config.check_names()
         self.out_dir = Path(out_dir)
         self.fingerprint = config.fingerprint()
         self.policy_loader = policy_loader
+        self.policy_checker = policy_checker
         self.progress = progress
         self._prepare_folder()
         self.store = EpisodeStore(self.out_dir / "episodes.jsonl", self.fingerprint)
@@ -130,9 +139,11 @@ class LeaderboardRun:
         cells = self.plan()
         total = sum(len(c.indices) for c in cells)
         done = sum(1 for c in cells for i in c.indices if (c.method, c.dataset, i) in self.store)
-        for cell in cells:  # build every needed policy first: a bad name or a dead endpoint fails before any episode
-            if any((cell.method, cell.dataset, i) not in self.store for i in cell.indices):
-                self._method(cell.method)
+        needed = [c.method for c in cells if any((c.method, c.dataset, i) not in self.store for i in c.indices)]
+        for spec in dict.fromkeys(map(self._spec, needed)):  # a bad name or a dead endpoint fails before any model loads
+            self.policy_checker(spec, dict(self.config.policy_options))
+        for method in dict.fromkeys(needed):
+            self._method(method)
         with tqdm(total=total, initial=done, desc="leaderboard", unit="ep", disable=not self.progress, file=sys.stderr) as bar:
             for cell in cells:
                 missing = [i for i in cell.indices if (cell.method, cell.dataset, i) not in self.store]
@@ -175,10 +186,13 @@ class LeaderboardRun:
             for env in envs:
                 env.close()
 
+    def _spec(self, method: str) -> str:
+        return self.config.base_policy if method in BASE_METHODS else method.removeprefix("policy:")
+
     def _method(self, method: str) -> Method:
-        spec = self.config.base_policy if method in BASE_METHODS else method.removeprefix("policy:")
+        spec = self._spec(method)
         if spec not in self._policies:
-            self._policies[spec] = self.policy_loader(spec)
+            self._policies[spec] = self.policy_loader(spec, dict(self.config.policy_options))
         policy = self._policies[spec]
         if method == "naive-rag":
             return NaiveRAG(policy, k=self.config.k)

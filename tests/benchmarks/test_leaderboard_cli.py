@@ -1,0 +1,91 @@
+"""``agent-gym leaderboard``: bad names get "did you mean", dead endpoints fail fast, a small run writes every output."""
+
+import base64
+import json
+import re
+import socket
+import time
+
+import pytest
+from agent_gym.benchmarks.leaderboard import LeaderboardConfig, LeaderboardRun
+from agent_gym.benchmarks.leaderboard.policies import load_policy, policy_label
+
+from agent_gym.cli import leaderboard
+from agent_gym.errors import ConfigError
+
+KV = ["--datasets", "KeyValueLookup-v0", "--methods", "base-tool-call", "--limit", "3", "--no-progress"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--methods", "naive-rg"], "unknown method 'naive-rg'. Did you mean 'naive-rag'?"),
+        (["--datasets", "hotpot"], "unknown dataset 'hotpot'. Did you mean 'hotpotqa'?"),
+        (["--datasets", "2wikki"], "Did you mean '2wiki'?"),
+        (
+            ["--policy", "orcale", "--datasets", "KeyValueLookup-v0", "--limit", "1"],
+            "unknown policy 'orcale'. Did you mean 'oracle'?",
+        ),
+    ],
+)
+def test_unknown_names_get_did_you_mean(args, message, capsys, tmp_path):
+    assert leaderboard.main([*args, "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_endpoint_fails_fast_with_its_url(capsys, tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    started = time.perf_counter()
+    assert leaderboard.main([*KV, "--policy", url, "--out", str(tmp_path / "run")]) == 1
+    assert time.perf_counter() - started < 30
+    err = capsys.readouterr().err
+    assert f"cannot reach the OpenAI-compatible endpoint {url}" in err
+    assert not (tmp_path / "run" / "episodes.jsonl").exists() or (tmp_path / "run" / "episodes.jsonl").read_text() == ""
+
+
+def test_a_folder_of_another_config_is_refused(tmp_path):
+    LeaderboardRun(LeaderboardConfig(datasets=("KeyValueLookup-v0",), limit=2), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="another config; use another --out folder"):
+        LeaderboardRun(LeaderboardConfig(datasets=("KeyValueLookup-v0",), limit=3), tmp_path, progress=False)
+
+
+def test_policy_specs():
+    assert type(load_policy("oracle")).__name__ == "OraclePolicy"
+    with pytest.raises(ConfigError, match="cannot import policy 'nomodule_xyz:thing'"):
+        load_policy("nomodule_xyz:thing")
+    assert policy_label("http://10.0.0.2:8000/v1") == "10.0.0.2:8000"
+
+
+def test_a_small_run_writes_markdown_html_plots_and_json(tmp_path, capsys, kv_policy):
+    out = tmp_path / "run"
+    args = [
+        *KV,
+        "--base-policy",
+        "kvpolicy:SlowKV",
+        "--policy",
+        "oracle",
+        "--datasets",
+        "KeyValueLookup-v0,KeyValueLookupNoisy-v0",
+    ]
+    assert leaderboard.main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| Tool Call: oracle | 1.000 [1.000, 1.000] | 1.000 [1.000, 1.000] | 1.000 |" in printed
+    markdown = (out / "leaderboard.md").read_text()
+    assert (
+        "## Reference: Agent-R1 paper (not from this run)" in markdown
+        and "| GRPO | 0.4405 | 0.5741 | 0.1485 | 0.3877 |" in markdown
+    )
+    page = (out / "leaderboard.html").read_text()
+    assert not re.search(r"(src|href)=\"(https?:|//|/)", page), "the page must not load anything from outside"
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["cover_em.png", "em.png", "f1.png"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["versions"]["gymnasium"] == "1.4.0" and summary["config"]["limit"] == 3
+    assert {c["method"] for c in summary["cells"]} == {"base-tool-call", "policy:oracle"}
