@@ -149,3 +149,16 @@ def test_uniform_jsonl_data_replaces_the_bundled_records(tmp_path):
     assert env.num_questions == 3
     _, info = env.reset(options={"index": 2})
     assert info["question_id"] == load_bundled("musique", "train")[2].id and info["dataset"] == "custom"
+
+
+def test_noisy_variant_drops_shuffles_truncates_and_fails_searches():
+    env = gym.make("MultiHopQANoisy-v0", max_turns=200)
+    env.reset(seed=0)
+    effects = set()
+    for i in range(150):
+        step = env.step(search(f"American film {i}"))[4]
+        result = step["tool_results"][0]
+        effects.update(effect.split(":")[0] for effect in result["noise"])
+        if result["failure"]:
+            assert result["failure"]["kind"] == "unavailable"
+    assert effects == {"dropped", "shuffled", "truncated", "failed"}

