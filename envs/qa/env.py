@@ -38,6 +38,7 @@ Env card
 
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,7 +131,8 @@ class MultiHopQAEnv(ToolEnv):
             raise ConfigError(f"no questions to ask: {data or self.datasets} holds no record")
         options = dict(retriever_options or {})
         self.corpus_mode = corpus if corpus in ("pooled", "question") else "file"
-        self.match_by = "title" if self.corpus_mode == "file" else "id"
+        self.match_by = "title" if self.corpus_mode == "file" else "id"  # how retrieved passages meet the gold ones
+        self._match_by = self.match_by
         self._question_retrievers: OrderedDict[str, Retriever] = OrderedDict()
         if self.corpus_mode == "question":
             if retriever != "bm25":
@@ -186,10 +188,11 @@ class MultiHopQAEnv(ToolEnv):
         record = self._record
         if record is None:  # the tool was called outside an episode
             raise ToolArgumentError("no question is loaded; call reset() first")
-        cached = self._question_retrievers.get(record.id)
+        key = self._task.id if self._task is not None else record.id
+        cached = self._question_retrievers.get(key)
         if cached is None:
             cached = BM25Retriever(Corpus.from_paragraphs(record.paragraphs, name=record.id), cache=False)
-            self._question_retrievers[record.id] = cached
+            self._question_retrievers[key] = cached
             if len(self._question_retrievers) > 64:
                 self._question_retrievers.popitem(last=False)
         return cached
@@ -199,14 +202,17 @@ class MultiHopQAEnv(ToolEnv):
     def sample_task(self, options: dict[str, Any]) -> Task:
         if "index" in options:
             index = options["index"]
-            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.records):
+            if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < len(self.records):
                 raise ConfigError(f"options['index'] must be an int in [0, {len(self.records)}), got {index!r}")
+            index = int(index)
         else:
             index = int(self.np_random.integers(len(self.records)))
         dataset, record = self.records[index]
         self._record, self._found, self._searches = record, set(), 0
         gold_ids = [passage_id(p.title, p.text) for p in record.supporting_paragraphs]
-        if self.match_by == "id":
+        # Records whose paragraphs carry no gold flag (only supporting_facts titles) are matched by title too.
+        self._match_by = "id" if self.match_by == "id" and gold_ids else "title"
+        if self._match_by == "id":
             self._gold = frozenset(gold_ids)
         else:
             self._gold = frozenset(normalize_answer(t) for t in record.supporting_titles)
@@ -232,7 +238,7 @@ class MultiHopQAEnv(ToolEnv):
         new_hits = 0
         if result.output is not None:
             for item in result.output.items:
-                key = item.meta.get("id") if self.match_by == "id" else normalize_answer(str(item.meta.get("title", "")))
+                key = item.meta.get("id") if self._match_by == "id" else normalize_answer(str(item.meta.get("title", "")))
                 if key in self._gold and key not in self._found:
                     self._found.add(key)
                     new_hits += 1
