@@ -1,0 +1,140 @@
+"""Run GRPO through TRL on an agent-gym env: our rollouts in, TRL's GRPO update, checkpoints out.
+
+What is TRL: ``GRPOTrainer`` (group-normalised advantages, the clipped token-level loss, the KL term, the
+optimizer, checkpointing and resuming). What is ours: the episodes (:class:`EnvRolloutFunc` on the rollout
+engine), the env-token mask, the reward (the env's episode return), the recipe and the divergence stop.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from agent_gym.baselines.grpo.config import GRPORecipe
+from agent_gym.baselines.ppo.runtime import check_machine
+from agent_gym.errors import DivergenceError
+from agent_gym.integrations.rollouts import TrainingRollouts
+from agent_gym.integrations.trl import EnvRolloutFunc, env_reward, task_dataset
+
+__all__ = ["build_grpo_trainer", "run_grpo", "train_grpo"]
+
+
+def build_grpo_trainer(
+    model: Any,
+    tokenizer: Any,
+    env_id: str,
+    recipe: GRPORecipe,
+    output_dir: str | Path,
+    *,
+    env_kwargs: dict[str, Any] | None = None,
+    tasks: list[int] | None = None,
+) -> tuple[Any, EnvRolloutFunc]:
+    """A TRL ``GRPOTrainer`` whose rollouts are agent-gym episodes of ``env_id``.
+
+    Args:
+        model: The causal LM to train (a loaded transformers model).
+        tokenizer: Its tokenizer, with a chat template.
+        env_id: A registered env id whose ``sample_task`` honours ``options["index"]``.
+        recipe: The run's settings.
+        output_dir: Where TRL writes ``checkpoint-<step>`` folders and the final model.
+        env_kwargs: Extra ``gym.make`` arguments (``max_turns`` comes from the recipe).
+        tasks: Task indices to train on (default: one per prompt the run needs, from ``recipe.seed``).
+
+    Raises:
+        ConfigError: the recipe cannot run on this machine (bf16 on CPU, a GPU recipe without a GPU).
+    """
+    import os
+
+    check_machine(recipe.use_cpu, recipe.bf16)
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from transformers import TrainerCallback
+    from trl import GRPOTrainer
+
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    kwargs = {**(env_kwargs or {}), "max_turns": recipe.max_turns}
+    rollouts = TrainingRollouts(
+        env_id,
+        tokenizer,
+        env_kwargs=kwargs,
+        max_new_tokens=recipe.max_new_tokens,
+        temperature=recipe.temperature,
+        batch_size=recipe.num_generations * recipe.prompts_per_step,
+    )
+    tasks = tasks if tasks is not None else [recipe.seed * 100_000 + i for i in range(recipe.steps * recipe.prompts_per_step)]
+    rollout_func = EnvRolloutFunc(rollouts, tasks)
+    log_path = Path(output_dir) / "metrics.jsonl"
+
+    class _Watch(TrainerCallback):
+        """Stops on a NaN/inf loss before the step is checkpointed, and writes the learning curve."""
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **_: Any) -> None:
+            logs = logs or {}
+            loss = logs.get("loss")
+            if loss is not None and not math.isfinite(loss):
+                kept = state.best_model_checkpoint or _newest(output_dir) or "none saved yet"
+                raise DivergenceError(
+                    f"training diverged at step {state.global_step}: loss is {loss}; stopped before checkpointing, "
+                    f"last good checkpoint: {kept}. Lower the learning rate or check the env's rewards, then resume"
+                )
+            if "loss" in logs:
+                row = {"step": state.global_step, **rollout_func.last_metrics, "loss": loss}
+                row.update({k: v for k, v in logs.items() if k in ("reward", "reward_std", "kl", "grad_norm")})
+                with open(log_path, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[env_reward],
+        args=recipe.trl_config(str(output_dir)),
+        train_dataset=task_dataset(rollouts, tasks),
+        processing_class=tokenizer,
+        rollout_func=rollout_func,
+        callbacks=[_Watch()],
+    )
+    return trainer, rollout_func
+
+
+def run_grpo(trainer: Any, output_dir: str | Path, *, resume: bool = True) -> None:
+    """``trainer.train()``, resuming from ``output_dir``'s newest checkpoint; a divergence names the one kept.
+
+    Raises:
+        DivergenceError: a loss or reward became NaN/inf; no checkpoint was written after the last good one.
+    """
+    checkpoint = _newest(output_dir) if resume else None
+    try:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    except DivergenceError as exc:
+        kept = _newest(output_dir)
+        if kept is None or kept in str(exc):
+            raise
+        raise DivergenceError(f"{exc}; last good checkpoint: {kept}") from exc
+
+
+def train_grpo(
+    model: Any,
+    tokenizer: Any,
+    env_id: str,
+    recipe: GRPORecipe,
+    output_dir: str | Path,
+    *,
+    env_kwargs: dict[str, Any] | None = None,
+    resume: bool = True,
+) -> list[dict[str, float]]:
+    """Train, resuming from ``output_dir``'s newest checkpoint; save the final model there; return the curve."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    trainer, _ = build_grpo_trainer(model, tokenizer, env_id, recipe, output_dir, env_kwargs=env_kwargs)
+    run_grpo(trainer, output_dir, resume=resume)
+    trainer.save_model(str(output_dir))
+    tokenizer.save_pretrained(str(output_dir))
+    log = output_dir / "metrics.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def _newest(output_dir: str | Path) -> str | None:
+    found = [p for p in Path(output_dir).glob("checkpoint-*") if p.name[11:].isdigit() and (p / "trainer_state.json").exists()]
+    return str(max(found, key=lambda p: int(p.name[11:]))) if found else None
