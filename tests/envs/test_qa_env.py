@@ -162,3 +162,16 @@ def test_noisy_variant_drops_shuffles_truncates_and_fails_searches():
         if result["failure"]:
             assert result["failure"]["kind"] == "unavailable"
     assert effects == {"dropped", "shuffled", "truncated", "failed"}
+
+
+def test_records_with_only_supporting_fact_titles_are_matched_by_title(tmp_path):
+    from agent_gym.data import write_jsonl
+
+    record = load_bundled("hotpotqa", "dev")[0]
+    paragraphs = tuple(p.model_copy(update={"is_supporting": False}) for p in record.paragraphs)
+    unflagged = record.model_copy(update={"paragraphs": paragraphs})
+    env = gym.make("HotpotQA-v0", data=str(write_jsonl([unflagged], tmp_path / "r.jsonl")), reward="process").unwrapped
+    _, info = env.reset(options={"index": 0})
+    assert info["supporting_ids"] == [] and info["supporting_titles"] == ["Scott Derrickson", "Ed Wood"]
+    step = env.step(search("Ed Wood"))[4]
+    assert step["supporting_found"] == 1 and step["reward_components"]["retrieval_hit"] == pytest.approx(0.1)
