@@ -21,8 +21,9 @@ LATENCY_S = 0.2
 
 def measure(episodes: int, turns: int, concurrency: int) -> float:
     """Wall-clock seconds of one rollout of the latency-bound scripted workload."""
-    import agent_gym  # noqa: F401 - registers the envs
     from agent_gym.baselines.policies import ScriptedPolicy
+
+    import agent_gym  # noqa: F401 - registers the envs
     from agent_gym.noise import NoiseModel
     from agent_gym.rollout import RolloutEngine
 
@@ -54,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         sequential = measure(args.episodes, args.turns, 1)
         print(f"  sequential run     {sequential:7.2f} s   speed-up {sequential / elapsed:.1f}x")
     else:
-        print(f"  sequential (calc.) {sequential_ideal:7.2f} s   speed-up {sequential_ideal / elapsed:.1f}x (--sequential to measure)")
+        print(
+            f"  sequential (calc.) {sequential_ideal:7.2f} s   speed-up {sequential_ideal / elapsed:.1f}x"
+            " (--sequential to measure)"
+        )
     return 0
 
 

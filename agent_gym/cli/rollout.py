@@ -40,7 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agent-gym rollout", description="Run a policy in an env and write episodes as JSONL.")
     add_env_arguments(parser)
     parser.add_argument("--policy", default="oracle", choices=sorted(POLICY_NAMES), help=policies)
-    parser.add_argument("--policy-arg", "-p", action="append", default=[], metavar="KEY=VALUE", help="policy option (JSON value when it parses; repeatable)")
+    parser.add_argument(
+        "--policy-arg",
+        "-p",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="policy option (JSON value when it parses; repeatable)",
+    )
     parser.add_argument("-n", "--episodes", type=int, default=8, help="number of episodes (seeds SEED … SEED+N-1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     parser.add_argument("--concurrency", "-c", type=int, default=8, help="env instances running at once")

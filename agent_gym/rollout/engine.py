@@ -14,9 +14,11 @@ recorded in the step's ``info["policy"]["error"]``; the rollout goes on.
 
 from __future__ import annotations
 
+import functools
+import queue
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -97,101 +99,140 @@ class RolloutEngine:
         self.stats: RolloutStats | None = None
         """Timings of the last run."""
 
-    def run(self, seeds: Sequence[int], *, out: str | Path | None = None, on_episode: Callable[[Episode], None] | None = None) -> list[Episode]:
+    def run(
+        self, seeds: Sequence[int], *, out: str | Path | None = None, on_episode: Callable[[Episode], None] | None = None
+    ) -> list[Episode]:
         """Run one episode per seed; return them in seed order (and stream them to ``out`` as JSONL)."""
+        seeds = [int(s) for s in seeds]
+        started = time.perf_counter()
         writer = EpisodeWriter(out) if out is not None else None
+        envs: list[gym.Env] = [self._make_env() for _ in range(min(self.concurrency, len(seeds)) or 1)]
+        run = _Run(self, envs, seeds, writer, on_episode)
         try:
-            return self._run(list(seeds), writer, on_episode)
+            run.loop()
         finally:
+            for env in envs:
+                env.close()
             if writer is not None:
                 writer.close()
-
-    def _run(self, seeds: list[int], writer: EpisodeWriter | None, on_episode: Callable[[Episode], None] | None) -> list[Episode]:
-        from tqdm.auto import tqdm
-
-        started = time.perf_counter()
-        n_slots = min(self.concurrency, len(seeds)) or 1
-        envs = [self._make_env() for _ in range(n_slots)]
-        env_id = _env_id(envs[0])
-        results: list[Episode | None] = [None] * len(seeds)
-        pending = list(range(len(seeds)))[::-1]  # popped from the end: lowest index first
-        running: dict[Future, tuple[int, EpisodeState, PolicyTurn | None, int]] = {}
-        ready: list[tuple[int, EpisodeState]] = []
-        counters = {"turns": 0, "calls": 0, "errors": 0, "policy_s": 0.0}
-        bar = tqdm(total=len(seeds), disable=not self.progress, desc=env_id, unit="ep")
-        with ThreadPoolExecutor(max_workers=n_slots, thread_name_prefix="rollout-env") as pool:
-
-            def start(slot: int) -> None:
-                if pending:
-                    state = EpisodeState(pending.pop(), 0, env_id)
-                    state.seed = int(seeds[state.index])
-                    future = pool.submit(envs[slot].reset, seed=state.seed, options=dict(self.reset_options) or None)
-                    running[future] = (slot, state, None, 0)
-
-            try:
-                for slot in range(n_slots):
-                    start(slot)
-                while running or ready:
-                    if ready:
-                        ready.sort(key=lambda item: item[1].index)
-                        batch, ready[:] = ready[: self.max_batch], ready[self.max_batch :]
-                        self._act(batch, envs, pool, running, counters)
-                        continue
-                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                    for future in sorted(done, key=lambda f: running[f][1].index):
-                        slot, state, turn, seed = running.pop(future)
-                        if turn is None:  # a reset finished
-                            state.history, state.reset_info = future.result()
-                            if isinstance(self.policy, EpisodeAware):
-                                self.policy.start_episode(state.history, dict(state.reset_info))
-                            ready.append((slot, state))
-                            continue
-                        state.record(turn, seed, future.result())
-                        counters["turns"] += 1
-                        if not state.done:
-                            ready.append((slot, state))
-                            continue
-                        if isinstance(self.policy, EpisodeAware):
-                            self.policy.end_episode(state.history)
-                        episode = results[state.index] = state.episode()
-                        if writer is not None:
-                            writer.add(state.index, episode)
-                        if on_episode is not None:
-                            on_episode(episode)
-                        bar.update(1)
-                        start(slot)
-            finally:
-                bar.close()
-                for env in envs:
-                    env.close()
         self.stats = RolloutStats(
             episodes=len(seeds),
-            turns=counters["turns"],
-            policy_calls=counters["calls"],
-            policy_errors=counters["errors"],
+            turns=run.turns,
+            policy_calls=run.calls,
+            policy_errors=run.errors,
             wall_s=round(time.perf_counter() - started, 6),
-            policy_s=round(counters["policy_s"], 6),
+            policy_s=round(run.policy_s, 6),
         )
-        return [episode for episode in results if episode is not None]
+        return [episode for episode in run.results if episode is not None]
 
-    def _act(self, batch, envs, pool, running, counters) -> None:  # noqa: ANN001 - engine-internal
-        """One policy call for ``batch`` (``[(slot, state)]``); submit each resulting env step."""
+
+class _Run:
+    """The state of one :meth:`RolloutEngine.run`: env slots, the pending queue, completions, counters.
+
+    Env work completes on pool threads, which only put ``(slot, state, turn, seed, future)`` on a queue; all
+    bookkeeping and every policy call happen on the calling thread.
+    """
+
+    def __init__(self, engine: RolloutEngine, envs: list[gym.Env], seeds: list[int], writer, on_episode) -> None:  # noqa: ANN001
+        self.engine = engine
+        self.policy = engine.policy
+        self.envs = envs
+        self.env_id = _env_id(envs[0])
+        self.seeds = seeds
+        self.writer = writer
+        self.on_episode = on_episode
+        self.results: list[Episode | None] = [None] * len(seeds)
+        self.pending = list(range(len(seeds)))[::-1]  # popped from the end: lowest index first
+        self.ready: list[tuple[int, EpisodeState]] = []
+        self.completed: queue.Queue = queue.Queue()
+        self.in_flight = 0
+        self.turns = self.calls = self.errors = 0
+        self.policy_s = 0.0
+        self.aware = isinstance(self.policy, EpisodeAware)
+
+    def loop(self) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=len(self.seeds), disable=not self.engine.progress, desc=self.env_id, unit="ep")
+        with ThreadPoolExecutor(max_workers=len(self.envs), thread_name_prefix="rollout-env") as self.pool:
+            try:
+                for slot in range(len(self.envs)):
+                    self._start(slot)
+                while self.in_flight or self.ready:
+                    if not self.ready:
+                        self._collect(block=True)
+                    self._collect(block=False)  # whatever else finished meanwhile joins this batch
+                    self.ready.sort(key=lambda item: item[1].index)
+                    batch, self.ready = self.ready[: self.engine.max_batch], self.ready[self.engine.max_batch :]
+                    if batch:
+                        self._act(batch)
+            finally:
+                self.bar.close()
+
+    def _submit(self, slot: int, state: EpisodeState, turn: PolicyTurn | None, turn_seed: int, call) -> None:  # noqa: ANN001
+        future = self.pool.submit(call)
+        self.in_flight += 1
+        future.add_done_callback(lambda f: self.completed.put((slot, state, turn, turn_seed, f)))
+
+    def _start(self, slot: int) -> None:
+        if self.pending:
+            index = self.pending.pop()
+            state = EpisodeState(index, self.seeds[index], self.env_id)
+            options = dict(self.engine.reset_options) or None
+            env = self.envs[slot]
+            self._submit(slot, state, None, 0, lambda: env.reset(seed=state.seed, options=options))
+
+    def _collect(self, *, block: bool) -> None:
+        """Handle finished resets and steps (waiting for one when ``block``)."""
+        while self.in_flight:
+            try:
+                slot, state, turn, seed, future = self.completed.get(block=block)
+            except queue.Empty:
+                return
+            block = False
+            self.in_flight -= 1
+            if turn is None:  # a reset finished
+                state.history, state.reset_info = future.result()
+                if self.aware:
+                    self.policy.start_episode(state.history, dict(state.reset_info))
+                self.ready.append((slot, state))
+                continue
+            state.record(turn, seed, future.result())
+            self.turns += 1
+            if state.done:
+                self._finish(slot, state)
+            else:
+                self.ready.append((slot, state))
+
+    def _finish(self, slot: int, state: EpisodeState) -> None:
+        if self.aware:
+            self.policy.end_episode(state.history)
+        episode = self.results[state.index] = state.episode()
+        if self.writer is not None:
+            self.writer.add(state.index, episode)
+        if self.on_episode is not None:
+            self.on_episode(episode)
+        self.bar.update(1)
+        self._start(slot)
+
+    def _act(self, batch: list[tuple[int, EpisodeState]]) -> None:
+        """One policy call for ``batch``; submit each resulting env step."""
         histories = [state.history for _, state in batch]
         turn_seeds = [state.next_seed() for _, state in batch]
-        tools = getattr(envs[batch[0][0]].unwrapped, "tool_schemas", None)
+        tools = getattr(self.envs[batch[0][0]].unwrapped, "tool_schemas", None)
         tick = time.perf_counter()
         try:
             turns = list(self.policy.act(histories, tools=tools, seeds=turn_seeds))
         except PolicyError as exc:
             turns = [PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}") for _ in batch]
-        counters["policy_s"] += time.perf_counter() - tick
-        counters["calls"] += 1
+        self.policy_s += time.perf_counter() - tick
+        self.calls += 1
         if len(turns) != len(batch):
             raise PolicyError(f"{type(self.policy).__name__}.act returned {len(turns)} turns for {len(batch)} histories")
         for (slot, state), turn, seed in zip(batch, turns, turn_seeds, strict=True):
-            counters["errors"] += turn.error is not None
+            self.errors += turn.error is not None
             action = "" if turn.error is not None else turn.action
-            running[pool.submit(envs[slot].step, action)] = (slot, state, turn, seed)
+            self._submit(slot, state, turn, seed, functools.partial(self.envs[slot].step, action))
 
 
 def rollout(

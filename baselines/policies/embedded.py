@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
+
 from agent_gym.errors import ConfigError
 
 __all__ = ["EMBEDDED_GGUF", "EmbeddedPolicy", "cache_dir", "embedded_checkpoint", "embedded_gguf"]

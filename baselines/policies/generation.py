@@ -91,7 +91,10 @@ def generate(
                 past_key_values=out.past_key_values,
                 use_cache=True,
             )
-    return [Generation(token_ids=tuple(t), logprobs=tuple(lp), first_token_s=first_token_s) for t, lp in zip(tokens, logprobs, strict=True)]
+    return [
+        Generation(token_ids=tuple(t), logprobs=tuple(lp), first_token_s=first_token_s)
+        for t, lp in zip(tokens, logprobs, strict=True)
+    ]
 
 
 def _choose(logits: Any, generators: list[Any], temperature: float, top_p: float) -> tuple[Any, Any]:

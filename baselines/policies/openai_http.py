@@ -63,7 +63,8 @@ class OpenAIPolicy:
 
         if max_concurrency < 1 or max_retries < 0 or timeout_s <= 0:
             raise ConfigError(
-                f"need max_concurrency >= 1, max_retries >= 0 and timeout_s > 0, got {max_concurrency}, {max_retries}, {timeout_s}"
+                "need max_concurrency >= 1, max_retries >= 0 and timeout_s > 0, "
+                f"got {max_concurrency}, {max_retries}, {timeout_s}"
             )
         self.base_url = base_url.rstrip("/")
         self.model = model

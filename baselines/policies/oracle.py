@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent_gym.baselines.policies.scripted import assistant_turns
+
 from agent_gym.rollout.policy import PolicyTurn, episode_key
 from agent_gym.tools.formats import get_format
 from agent_gym.types import ToolCall
@@ -75,7 +76,10 @@ def _plan(info: Mapping[str, Any], tools: Sequence[dict[str, Any]], search_tool:
         if schema is None:
             return f"the oracle found no search tool among {[t.get('function', {}).get('name') for t in tools]}"
         name, parameter = schema
-        calls = [ToolCall(name=name, arguments={parameter: str(title)}, id=f"oracle_{i}") for i, title in enumerate(info["supporting_titles"])]
+        calls = [
+            ToolCall(name=name, arguments={parameter: str(title)}, id=f"oracle_{i}")
+            for i, title in enumerate(info["supporting_titles"])
+        ]
         return calls, str(info["answers"][0])
     if "chain" in info and "answer" in info:
         calls = [ToolCall(name="lookup", arguments={"key": key}, id=f"oracle_{i}") for i, key in enumerate(info["chain"])]

@@ -156,7 +156,9 @@ class TransformersPolicy:
                 return prompt + generated + delta.ids
         return chat.encode(chat.render(history, generation_prompt=True))
 
-    def _remember(self, history: tuple[dict[str, Any], ...], text: str, prompt: tuple[int, ...], generated: tuple[int, ...]) -> None:
+    def _remember(
+        self, history: tuple[dict[str, Any], ...], text: str, prompt: tuple[int, ...], generated: tuple[int, ...]
+    ) -> None:
         key = history_key((*history, {"role": "assistant", "content": text}))
         with self._lock:
             self._prefixes[key] = (history, prompt, generated)

@@ -35,7 +35,7 @@ class ReplayTokenPolicy:
 
     def act(self, histories, *, tools=None, seeds=None):
         out = []
-        for history, seed in zip(histories, seeds, strict=True):
+        for seed in seeds:
             rng = np.random.default_rng(seed)
             ids = [int(i) for i in rng.integers(0, self.vocab, int(rng.integers(0, self.length + 1)))]
             ids = [i for i in ids if i not in self.chat.eos_ids]
@@ -50,9 +50,8 @@ class ReplayTokenPolicy:
 @pytest.fixture(scope="session")
 def smol_tokenizer():
     """The embedded model's tokenizer (converts the GGUF once into the cache)."""
-    from transformers import AutoTokenizer
-
     from agent_gym.baselines.policies import embedded_checkpoint
+    from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(embedded_checkpoint(), local_files_only=True)
 

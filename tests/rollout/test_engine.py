@@ -6,9 +6,9 @@ import time
 
 import gymnasium as gym
 import pytest
+from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 
 import agent_gym  # noqa: F401 - registers the envs
-from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout import PolicyTurn, RolloutEngine, read_episodes, rollout, run_episode, turn_seed
 from tests.rollout.conftest import random_kv_script
@@ -47,7 +47,13 @@ def test_turn_seeds_reach_the_policy_and_are_recorded():
 
     (episode,) = rollout("KeyValueLookup-v0", ScriptedPolicy(script), seeds=[7])
     assert seen == [turn_seed(7, 1)]
-    assert episode.steps[0].info["policy"] == {"seed": turn_seed(7, 1), "token_ids": None, "logprobs": None, "n_prompt_tokens": None, "error": None}
+    assert episode.steps[0].info["policy"] == {
+        "seed": turn_seed(7, 1),
+        "token_ids": None,
+        "logprobs": None,
+        "n_prompt_tokens": None,
+        "error": None,
+    }
 
 
 class _Flaky:

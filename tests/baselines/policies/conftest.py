@@ -18,9 +18,8 @@ def random_lm_policy(embedded):
     """``random_lm_policy(**options)``: a TransformersPolicy on a randomly initialised 2-layer Llama that
     shares the embedded tokenizer: fast, and it emits garbage, special tokens included."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     from agent_gym.baselines.policies import TransformersPolicy
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
     config = LlamaConfig(

@@ -10,10 +10,10 @@ import time
 
 import httpx
 import pytest
-
-import agent_gym  # noqa: F401
 from agent_gym.baselines.policies import OpenAIPolicy
 from agent_gym.baselines.policies.embedded import embedded_gguf
+
+import agent_gym  # noqa: F401
 from agent_gym.rollout import rollout
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,17 @@ def server_url(tmp_path_factory):
     pytest.importorskip("llama_cpp.server", reason="needs the server extra: pip install '.[server]'")
     port = _free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf()), "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(embedded_gguf()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     command += ["--n_ctx", "2048", "--model_alias", "smollm2"]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}/v1"

@@ -9,9 +9,9 @@ import time
 
 import httpx
 import pytest
+from agent_gym.baselines.policies import OpenAIPolicy
 
 import agent_gym  # noqa: F401
-from agent_gym.baselines.policies import OpenAIPolicy
 from agent_gym.errors import ConfigError
 from agent_gym.rollout import RolloutEngine
 from tests.baselines.policies.conftest import HISTORY
@@ -44,7 +44,7 @@ def test_a_completion_becomes_a_turn_and_the_request_is_what_the_server_expects(
 
 
 def test_native_tool_calls_are_sent_and_returned_and_the_env_runs_them():
-    calls = [{"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{\"key\": \"zz-1\"}"}}]
+    calls = [{"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"key": "zz-1"}'}}]
     bodies = []
 
     def handler(request):

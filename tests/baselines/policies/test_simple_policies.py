@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
+from agent_gym.baselines.policies import POLICY_NAMES, HumanPolicy, OraclePolicy, ScriptedPolicy, make_policy
 
 import agent_gym  # noqa: F401
-from agent_gym.baselines.policies import POLICY_NAMES, HumanPolicy, OraclePolicy, ScriptedPolicy, make_policy
 from agent_gym.errors import ConfigError
 from agent_gym.rollout import Policy, rollout
 from tests.baselines.policies.conftest import HISTORY
@@ -24,7 +24,9 @@ def test_scripted_policy_plays_its_list_then_repeats_the_last_action():
 
 @pytest.mark.parametrize("tool_format", ["hermes", "openai", "search_r1", "react"])
 def test_the_oracle_solves_key_value_lookup_in_every_tool_format(tool_format):
-    episodes = rollout("KeyValueLookup-v0", OraclePolicy(), n_episodes=3, concurrency=3, env_kwargs={"tool_format": tool_format, "hops": 3})
+    episodes = rollout(
+        "KeyValueLookup-v0", OraclePolicy(), n_episodes=3, concurrency=3, env_kwargs={"tool_format": tool_format, "hops": 3}
+    )
     assert [e.metrics["em"] for e in episodes] == [1.0] * 3
     assert all(len(e.steps) == 4 and e.steps[0].info["errors"] == [] for e in episodes)
 
@@ -33,7 +35,15 @@ def test_the_oracle_plays_qa_from_supporting_titles_and_answers():
     policy = OraclePolicy()
     opening = ({"role": "system", "content": "s"}, {"role": "user", "content": "Who?"})
     info = {"supporting_titles": ["A", "B"], "answers": ["Ann"], "tool_format": "hermes"}
-    tools = [{"type": "function", "function": {"name": "search", "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "search",
+                "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+            },
+        }
+    ]
     policy.start_episode(opening, info)
     texts = []
     history = opening
@@ -69,7 +79,10 @@ def test_the_human_policy_reads_lines_until_an_empty_one_and_shows_new_messages(
     shown = []
     policy = HumanPolicy(input_fn=lambda prompt: next(lines), output_fn=shown.append)
     (episode,) = rollout("KeyValueLookup-v0", policy, seeds=[0])
-    assert [s.action for s in episode.steps] == ['<tool_call>{"name": "lookup",\n"arguments": {"key": "a"}}</tool_call>', "<answer>x</answer>"]
+    assert [s.action for s in episode.steps] == [
+        '<tool_call>{"name": "lookup",\n"arguments": {"key": "a"}}</tool_call>',
+        "<answer>x</answer>",
+    ]
     assert shown[0].startswith("=== new episode (kv-") and shown[-1] == "=== episode over"
     assert any(text.startswith("[TOOL (lookup)]\nNo key 'a' exists.") for text in shown)
     assert not any(text.startswith("[ASSISTANT]") for text in shown)  # typed turns are not echoed
