@@ -26,7 +26,9 @@ RAG_INSTRUCTIONS = (
     "Answer the question using the passages. Reply with the answer only: a name, a date, a number, yes or no, "
     "or a short phrase, without explanation."
 )
-_PREFIX = re.compile(r"^\s*(final answer|answer)\s*[:\-]\s*", re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*(?:(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*[:\-]?|[:\-]))\s*", re.IGNORECASE)
+_POLAR = re.compile(r"^(yes|no)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\"'])\.\s")
 
 
 class _Retriever(Protocol):
@@ -34,19 +36,30 @@ class _Retriever(Protocol):
 
 
 def extract_short_answer(text: str) -> str:
-    """The answer in a generation: the ``<answer>`` tag if any, else the first non-empty line without an "Answer:" prefix.
+    """The answer in a generation, for models that do not follow the format.
+
+    In order: the ``<answer>`` tag; else the first non-empty line without an "Answer:" / "The answer is" prefix,
+    reduced to "yes" or "no" when it opens with one, else to its first sentence.
 
     Example:
         >>> extract_short_answer("Answer: Paris.\\nBecause the passage says so.")
         'Paris'
         >>> extract_short_answer("I think <answer>Lyon</answer>")
         'Lyon'
+        >>> extract_short_answer("No, they are not from the same country.")
+        'no'
+        >>> extract_short_answer("The answer is Ed Wood. He directed it.")
+        'Ed Wood'
     """
     tagged = extract_answer(text)
     if tagged is not None:
         return tagged
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
-    return _PREFIX.sub("", line).strip().rstrip(".").strip()
+    line = _PREFIX.sub("", line).strip()
+    polar = _POLAR.match(line)
+    if polar:
+        return polar.group(1).lower()
+    return _SENTENCE_END.split(line, maxsplit=1)[0].strip().rstrip(".").strip()
 
 
 def rag_prompt(question: str, passages: Sequence[Any]) -> tuple[dict[str, str], ...]:

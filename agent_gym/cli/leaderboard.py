@@ -66,7 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=3, help="passages Naive RAG retrieves")
     parser.add_argument("--batch-size", type=int, default=4, help="episodes played in lockstep")
-    parser.add_argument("--env-kwarg", action="append", default=[], metavar="KEY=VALUE", help="gym.make argument (repeatable)")
+    parser.add_argument(
+        "--env-kwarg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="gym.make argument (default max_turns=5; repeatable)",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
     parser.add_argument("--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -77,9 +84,19 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from pydantic import ValidationError
 
-    from agent_gym.benchmarks.leaderboard import DEFAULT_POLICY_OPTIONS, LeaderboardConfig, report, run_leaderboard
+    from agent_gym.benchmarks.leaderboard import (
+        DEFAULT_ENV_KWARGS,
+        DEFAULT_POLICY_OPTIONS,
+        LeaderboardConfig,
+        report,
+        run_leaderboard,
+    )
 
     started = time.perf_counter()
+    if args.threads is not None:  # before any model loads; does not change the run's config or its episodes' identity
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         config = LeaderboardConfig(
             methods=args.methods,
@@ -90,7 +107,7 @@ def main(argv: list[str]) -> int:
             seed=args.seed,
             k=args.k,
             batch_size=args.batch_size,
-            env_kwargs=_kwargs(args.env_kwarg, "--env-kwarg"),
+            env_kwargs={**DEFAULT_ENV_KWARGS, **_kwargs(args.env_kwarg, "--env-kwarg")},
             policy_options={**DEFAULT_POLICY_OPTIONS, **_kwargs(args.policy_arg, "--policy-arg")},
             bootstrap_resamples=args.bootstrap,
         ).check_names()

