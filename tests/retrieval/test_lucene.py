@@ -9,6 +9,8 @@ import sys
 import gymnasium as gym
 import pytest
 from agent_gym.envs.qa import load_bundled
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import agent_gym  # noqa: F401
 from agent_gym.errors import MissingDependency
@@ -79,3 +81,17 @@ def test_a_corrupt_lucene_cache_is_rebuilt(tmp_path, monkeypatch):
     segment.write_bytes(b"garbage")
     rebuilt = lucene_module.LuceneRetriever(corpus, cache=tmp_path)
     assert rebuilt.load_info["source"] == "built" and rebuilt.search("county seat", 5) == expected
+
+
+@pytest.fixture(scope="module")
+def small_lucene(tmp_path_factory):
+    corpus = Corpus.from_paragraphs(p for r in load_bundled("hotpotqa", "train")[:5] for p in r.paragraphs)
+    return lucene_module.LuceneRetriever(corpus, cache=tmp_path_factory.mktemp("small"))
+
+
+@pytest.mark.lucene
+@settings(max_examples=60)
+@given(query=st.text(max_size=3000), k=st.integers(min_value=-2, max_value=30))
+def test_no_query_crashes_lucene(small_lucene, query, k):
+    hits = small_lucene.search(query, k)
+    assert len(hits) <= max(k, 0)
