@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from agent_gym.data import DATASETS, QARecord
 from agent_gym.errors import MissingDependency
@@ -59,7 +59,7 @@ def qps(retriever: Retriever, queries: Sequence[str], k: int = 5, batch: bool = 
     return len(queries) / (time.perf_counter() - start)
 
 
-def recall_at_k(retriever_for: callable, records: Sequence[QARecord], k: int = 5) -> tuple[float, float]:
+def recall_at_k(retriever_for: Callable[[QARecord], Retriever], records: Sequence[QARecord], k: int = 5) -> tuple[float, float]:
     """(mean share of gold paragraphs in the top ``k``, share of questions with all of them) for the question as query."""
     shares, complete = [], 0
     for record in records:

@@ -20,7 +20,7 @@ import numpy as np
 from agent_gym.errors import ConfigError
 from agent_gym.retrieval.analysis import ANALYZER_VERSION, analyze
 from agent_gym.retrieval.base import Passage, clean_query
-from agent_gym.retrieval.cache import cache_key, cache_root, cached_directory
+from agent_gym.retrieval.cache import CACHE_ENV_VAR, cache_key, cache_root, cached_directory
 from agent_gym.retrieval.corpus import Corpus
 
 __all__ = ["BM25Retriever", "top_k"]
@@ -101,7 +101,11 @@ class BM25Retriever:
             self._build().save(str(directory), show_progress=False)
 
         for attempt in range(2):
-            directory, built = cached_directory("bm25", self.key, build, root=root)
+            try:
+                directory, built = cached_directory("bm25", self.key, build, root=root)
+            except OSError as exc:  # read-only or invalid cache location: work without a disk cache
+                logger.warning("cannot use the index cache under %s (%s); set %s to a writable folder", root, exc, CACHE_ENV_VAR)
+                return self._build(), "built"
             try:
                 index = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
             except Exception as exc:  # verified files that still do not load: rebuild once

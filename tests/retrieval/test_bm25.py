@@ -134,3 +134,11 @@ def test_corpus_ids_hash_and_files(tmp_path):
         Corpus.from_jsonl(path)
     path.write_text('{"id": 1, "title": "A", "text": "a"}\n')
     assert Corpus.from_jsonl(path)[0] == Passage(id="1", title="A", text="a")
+
+
+def test_an_unusable_cache_location_falls_back_to_memory(corpus, fresh, monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("AGENT_GYM_CACHE", str(blocker))
+    retriever = BM25Retriever(corpus)
+    assert retriever.load_info["source"] == "built" and retriever.search("paris", 1)[0].id == "paris"
