@@ -1,0 +1,211 @@
+"""``agent-gym bench``: agent-gym's speed, each figure a ratio against a reference measured in the same run.
+
+Sections (``--sections``, all by default):
+
+- ``env``: env steps/s with a scripted policy on ``HotpotQA-v0``, with retrieval (every turn searches) and
+  without (every turn is plain text, so the same parsing, rubric and history work happens, minus the search).
+  References: the no-retrieval rate, and the raw bm25 queries/s on the same queries (how much of the search
+  rate the env keeps once it parses, interprets and records).
+- ``retrieval``: queries/s of each backend on the same corpus (the pooled bundled dev paragraphs) with the dev
+  questions as queries: bm25 one query at a time (the reference), bm25 batched, the HTTP client against
+  ``agent-gym serve-retriever`` on loopback, and lucene when the ``lucene`` extra works.
+- ``rollout``: the rollout engine on a latency-bound workload (every tool call sleeps ``--latency`` s): the
+  overlapped run against the ideal overlap and against a sequential run measured on a few episodes.
+- ``trajectory``: token-trajectory assembly (``build_trajectory``) against the generation time of the same
+  episodes with the embedded SmolLM2-135M-Instruct.
+
+Figures are speeds on the machine at hand, never assertions: ratios are what stays comparable across machines.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["SECTIONS", "bench_env", "bench_retrieval", "bench_rollout", "bench_trajectory", "run_bench"]
+
+
+def _questions(n: int) -> list[str]:
+    from agent_gym.envs.qa import load_bundled
+
+    records = [r for name in ("hotpotqa", "2wikimultihopqa", "musique") for r in load_bundled(name, "dev")]
+    return [r.question for r in records[:: max(1, len(records) // n)]][:n]
+
+
+def _steps_per_s(env: Any, turn: Callable[[dict], str], episodes: int) -> float:
+    """Env steps/s of a scripted policy (``turn(reset_info) -> action``) over ``episodes`` episodes."""
+    steps, started = 0, time.perf_counter()
+    for index in range(episodes):
+        _, info = env.reset(seed=index, options={"index": index})
+        done = False
+        while not done:
+            _, _, terminated, truncated, _ = env.step(turn(info))
+            steps, done = steps + 1, terminated or truncated
+    return steps / (time.perf_counter() - started)
+
+
+def bench_env(episodes: int = 20, turns: int = 4) -> dict[str, float]:
+    """Env steps/s with and without retrieval, and against raw bm25 on the same queries."""
+    import gymnasium as gym
+
+    import agent_gym  # noqa: F401 - registers the envs
+
+    env = gym.make("HotpotQA-v0", max_turns=turns)
+    fmt = env.unwrapped.format
+    from agent_gym.types import ToolCall
+
+    def search(info: dict) -> str:
+        return fmt.render_turn([ToolCall(name="search", arguments={"query": info["question"]})])
+
+    env.reset(options={"index": 0})
+    plain = _steps_per_s(env, lambda info: "Let me think about the question first.", episodes)
+    with_search = _steps_per_s(env, search, episodes)
+    queries = [env.unwrapped.records[i][1].question for i in range(episodes)] * turns
+    retriever = env.unwrapped.retriever
+    started = time.perf_counter()
+    for query in queries:
+        retriever.search(query, env.unwrapped.top_k)
+    raw = len(queries) / (time.perf_counter() - started)
+    env.close()
+    return {
+        "steps_per_s_without_retrieval": plain,
+        "steps_per_s_with_retrieval": with_search,
+        "bm25_queries_per_s_same_queries": raw,
+        "ratio_with_over_without_retrieval": with_search / plain,
+        "ratio_env_steps_over_raw_search": with_search / raw,
+    }
+
+
+def _qps(search: Callable[[str], Any], queries: Sequence[str]) -> float:
+    started = time.perf_counter()
+    for query in queries:
+        search(query)
+    return len(queries) / (time.perf_counter() - started)
+
+
+def bench_retrieval(n_queries: int = 300, k: int = 5, http: bool = True, lucene: bool = True) -> dict[str, Any]:
+    """Queries/s of every backend on the pooled dev corpus, each as a ratio to bm25 one query at a time."""
+    from agent_gym.envs.qa import load_bundled
+
+    from agent_gym.retrieval import BM25Retriever, Corpus
+
+    records = [r for name in ("hotpotqa", "2wikimultihopqa", "musique") for r in load_bundled(name, "dev")]
+    corpus = Corpus.from_records(records)
+    queries = _questions(n_queries)
+    bm25 = BM25Retriever(corpus)
+    bm25.search(queries[0], k)  # warm-up (lazy loads, caches)
+    result: dict[str, Any] = {"corpus_passages": len(corpus), "queries": len(queries)}
+    reference = result["bm25_qps"] = _qps(lambda q: bm25.search(q, k), queries)
+    started = time.perf_counter()
+    bm25.batch_search(list(queries), k)
+    result["bm25_batch_qps"] = len(queries) / (time.perf_counter() - started)
+    if http:
+        result.update(_http_qps(queries, k))
+    if lucene:
+        result.update(_lucene_qps(corpus, queries, k))
+    for name in [key for key in result if key.endswith("_qps") and key != "bm25_qps"]:
+        result[f"ratio_{name.removesuffix('_qps')}_over_bm25"] = result[name] / reference
+    return result
+
+
+def _http_qps(queries: Sequence[str], k: int) -> dict[str, Any]:
+    from agent_gym.retrieval.remote import HttpRetriever
+    from agent_gym.retrieval.server import ServerProcess
+
+    try:
+        with ServerProcess(startup_timeout_s=300.0) as server:
+            client = HttpRetriever(server.url)
+            client.search(queries[0], k)
+            return {"http_loopback_qps": _qps(lambda q: client.search(q, k), queries)}
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports what it could not measure
+        return {"http_loopback_skipped": f"{type(exc).__name__}: {exc}"}
+
+
+def _lucene_qps(corpus: Any, queries: Sequence[str], k: int) -> dict[str, Any]:
+    try:
+        from agent_gym.retrieval.lucene import LuceneRetriever
+
+        lucene = LuceneRetriever(corpus)
+        lucene.search(queries[0], k)
+        return {"lucene_qps": _qps(lambda q: lucene.search(q, k), queries)}
+    except Exception as exc:  # noqa: BLE001 - optional extra: report why it is missing
+        return {"lucene_skipped": f"{type(exc).__name__}: {exc}"}
+
+
+def bench_rollout(episodes: int = 32, turns: int = 4, latency_s: float = 0.2, sequential_episodes: int = 2) -> dict[str, float]:
+    """The engine's overlapped wall time against the ideal overlap and a measured sequential run."""
+    from agent_gym.benchmarks import rollout
+
+    rollout.LATENCY_S = latency_s
+    overlapped = rollout.measure(episodes, turns, concurrency=episodes)
+    sequential = rollout.measure(sequential_episodes, turns, concurrency=1) / sequential_episodes * episodes
+    ideal = turns * latency_s
+    return {
+        "episodes": episodes,
+        "turns": turns,
+        "tool_latency_s": latency_s,
+        "overlapped_s": overlapped,
+        "ideal_s": ideal,
+        "sequential_s_measured_scaled": sequential,
+        "ratio_overlapped_over_ideal": overlapped / ideal,
+        "speedup_over_sequential": sequential / overlapped,
+    }
+
+
+def bench_trajectory(episodes: int = 4, max_new_tokens: int = 32, turns: int = 3) -> dict[str, float]:
+    """Time to assemble token trajectories against the time the embedded model took to generate them."""
+    import gymnasium as gym
+    from agent_gym.baselines.policies import EmbeddedPolicy
+
+    import agent_gym  # noqa: F401
+    from agent_gym.rollout import RolloutEngine, build_trajectory
+
+    policy = EmbeddedPolicy(max_new_tokens=max_new_tokens, batch_size=episodes)
+    engine = RolloutEngine("KeyValueLookup-v0", policy, concurrency=episodes, env_kwargs={"max_turns": turns})
+    result = engine.run(range(episodes))
+    generation = engine.stats.policy_s
+    chat = policy.chat_tokenizer(gym.make("KeyValueLookup-v0").unwrapped.tool_schemas)  # as the engine's act() did
+    started = time.perf_counter()
+    trajectories = [build_trajectory(episode, chat) for episode in result]
+    assembly = time.perf_counter() - started
+    tokens = sum(sum(t.loss_mask) for t in trajectories)
+    return {
+        "episodes": episodes,
+        "policy_tokens": tokens,
+        "generation_s": generation,
+        "assembly_s": assembly,
+        "ratio_assembly_over_generation": assembly / generation if generation else math.nan,
+    }
+
+
+SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
+    "env": bench_env,
+    "retrieval": bench_retrieval,
+    "rollout": bench_rollout,
+    "trajectory": bench_trajectory,
+}
+"""Section name -> its function."""
+
+QUICK: dict[str, dict[str, Any]] = {
+    "env": {"episodes": 4, "turns": 2},
+    "retrieval": {"n_queries": 30, "http": False, "lucene": False},
+    "rollout": {"episodes": 8, "turns": 2, "latency_s": 0.05, "sequential_episodes": 1},
+    "trajectory": {"episodes": 2, "max_new_tokens": 8, "turns": 2},
+}
+"""Sizes of ``--quick`` (a smoke run for tests and CI)."""
+
+
+def run_bench(sections: Sequence[str], *, quick: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the sections; return ``{section: figures}``; a failing section reports its error instead."""
+    results: dict[str, Any] = {}
+    for name in sections:
+        log(f"bench {name} ...")
+        started = time.perf_counter()
+        try:
+            results[name] = SECTIONS[name](**(QUICK[name] if quick else {}))
+        except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        results[name]["section_wall_s"] = time.perf_counter() - started
+    return results
