@@ -46,24 +46,27 @@ class _BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await _send_json(send, 413, {"detail": f"request body of {int(declared)} bytes exceeds the limit of {self.limit}"})
             return
-        seen = 0
-
-        async def limited_receive() -> dict:
-            nonlocal seen
+        body = b""  # read (at most limit + 1 chunk) before the app sees it, then replay it
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await _send_json(send, 413, {"detail": f"request body exceeds the limit of {self.limit} bytes"})
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await _send_json(send, 413, {"detail": f"request body exceeds the limit of {self.limit} bytes"})
+        async def replay() -> dict:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _send_json(send: Any, status: int, body: dict) -> None:
