@@ -120,35 +120,43 @@ class MultiHopQAEnv(ToolEnv):
             raise ConfigError(f"top_k must be a positive int, got {top_k!r}")
         self.top_k, self.max_query_chars, self.split = top_k, int(max_query_chars), split
         self.datasets = resolve_datasets(dataset)
-        if data is not None:
-            label = self.datasets[0] if dataset is not None and len(self.datasets) == 1 else "custom"
-            self.records = tuple((label, r) for r in load_jsonl(data))
-            source_key: tuple = ("data", str(Path(data).resolve()))
-        else:
-            self.records = tuple((name, r) for name in self.datasets for r in load_bundled(name, split))
-            source_key = (*self.datasets, split)
-        if not self.records:
-            raise ConfigError(f"no questions to ask: {data or self.datasets} holds no record")
-        options = dict(retriever_options or {})
+        self.records, source_key = self._load_records(dataset, split, data)
         self.corpus_mode = corpus if corpus in ("pooled", "question") else "file"
         self.match_by = "title" if self.corpus_mode == "file" else "id"  # how retrieved passages meet the gold ones
         self._match_by = self.match_by
         self._question_retrievers: OrderedDict[str, Retriever] = OrderedDict()
-        if self.corpus_mode == "question":
-            if retriever != "bm25":
-                raise ConfigError("corpus='question' builds a small index per question and needs retriever='bm25'")
-            self.retriever: Retriever | None = None
-        else:
-            needs_corpus = not (isinstance(retriever, str) and retriever.startswith(("http://", "https://")))
-            passages = None
-            if needs_corpus and isinstance(retriever, str):
-                records = [r for _, r in self.records]
-                passages = _pooled_corpus(source_key, records) if self.corpus_mode == "pooled" else _file_corpus(Path(corpus))
-            self.retriever = make_retriever(retriever, passages, **options)
+        self.retriever = self._shared_retriever(retriever, corpus, source_key, dict(retriever_options or {}))
         self._record: QARecord | None = None
         self._gold: frozenset[str] = frozenset()
         self._found: set[str] = set()
         self._searches = 0
+
+    def _load_records(self, dataset: Any, split: str, data: str | Path | None) -> tuple[tuple[tuple[str, QARecord], ...], tuple]:
+        """``((dataset name, record), ...)`` and a key naming that record set (for the pooled-corpus cache)."""
+        if data is not None:
+            label = self.datasets[0] if dataset is not None and len(self.datasets) == 1 else "custom"
+            records = tuple((label, r) for r in load_jsonl(data))
+            key: tuple = ("data", str(Path(data).resolve()), Path(data).stat().st_mtime_ns)
+        else:
+            records = tuple((name, r) for name in self.datasets for r in load_bundled(name, split))
+            key = (*self.datasets, split)
+        if not records:
+            raise ConfigError(f"no questions to ask: {data or self.datasets} holds no record")
+        return records, key
+
+    def _shared_retriever(
+        self, retriever: str | Retriever, corpus: str | Path, key: tuple, options: dict[str, Any]
+    ) -> Retriever | None:
+        """The retriever of the whole corpus; None in ``question`` mode, where each question gets its own."""
+        if self.corpus_mode == "question":
+            if retriever != "bm25":
+                raise ConfigError("corpus='question' builds a small index per question and needs retriever='bm25'")
+            return None
+        passages = None
+        if isinstance(retriever, str) and not retriever.startswith(("http://", "https://")):  # a local backend
+            records = [r for _, r in self.records]
+            passages = _pooled_corpus(key, records) if self.corpus_mode == "pooled" else _file_corpus(Path(corpus))
+        return make_retriever(retriever, passages, **options)
 
     @property
     def num_questions(self) -> int:
