@@ -175,3 +175,16 @@ def test_records_with_only_supporting_fact_titles_are_matched_by_title(tmp_path)
     assert info["supporting_ids"] == [] and info["supporting_titles"] == ["Scott Derrickson", "Ed Wood"]
     step = env.step(search("Ed Wood"))[4]
     assert step["supporting_found"] == 1 and step["reward_components"]["retrieval_hit"] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("tool_format", ["hermes", "openai", "search_r1", "react"])
+def test_every_tool_format_can_search_and_answer(tool_format):
+    from agent_gym.types import ToolCall
+
+    env = gym.make("HotpotQA-v0", tool_format=tool_format, reward="process").unwrapped
+    _, info = env.reset(options={"index": 0})
+    turn = env.format.render_turn(calls=[ToolCall(name="search", arguments={"query": "Scott Derrickson"})])
+    _, _, _, _, step = env.step(turn)
+    assert step["errors"] == [] and step["tool_results"][0]["ok"] and step["supporting_found"] == 1
+    _, reward, terminated, _, step = env.step(env.format.render_turn(answer="yes"))
+    assert terminated and step["metrics"]["em"] == 1.0 and step["reward_components"]["outcome"] == 1.0
