@@ -190,6 +190,15 @@ class MultiHopQAEnv(ToolEnv):
         )
         return ToolOutput(items=items)
 
+    @property
+    def active_retriever(self) -> Retriever:
+        """The retriever ``search`` uses now: the shared one, or in ``question`` mode the current question's.
+
+        Raises:
+            ToolArgumentError: in ``question`` mode before the first ``reset``.
+        """
+        return self._current_retriever()
+
     def _current_retriever(self) -> Retriever:
         if self.retriever is not None:
             return self.retriever
