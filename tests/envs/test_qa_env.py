@@ -122,7 +122,8 @@ def test_question_corpus_searches_only_that_questions_paragraphs():
     _, _, _, _, step = env.step(search("American film director screenwriter"))
     titles = [item["title"] for item in step["tool_results"][0]["items"]]
     assert titles and set(titles) <= own and "Scott Derrickson" in titles
-    assert env.retriever is None and [p.title for p in env.active_retriever.search("Ed Wood", 1)] == ["Ed Wood"]
+    found = {p.title for p in env.active_retriever.search("Ed Wood", 20)}
+    assert env.retriever is None and "Ed Wood" in found and found <= own
     with pytest.raises(ConfigError, match="needs retriever='bm25'"):
         MultiHopQAEnv(dataset="hotpotqa", corpus="question", retriever="lucene")
 
