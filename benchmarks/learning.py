@@ -1,0 +1,160 @@
+"""Seeded CPU learning runs: GRPO (through TRL) and PPO (ours) on the embedded model, two seeds each.
+
+Each run is one ``agent-gym train`` command; its curve is the mean return of the episodes sampled at each
+step (``metrics.jsonl``). The script prints every curve, the gain of each run (mean of the last ``window``
+steps minus mean of the first ``window``), the seed-to-seed spread, and saves a plot.
+
+The task (the cheapest learnable signal for SmolLM2-135M on two shared cores, see ``docs/results.md``):
+``KeyValueLookup-v0`` with the ``overlong`` reward component only and a 56-character action budget, one turn,
+OpenAI tool format (the shortest prompt). A reply within the env's action budget scores 0, a longer one -1.
+
+Run it with::
+
+    python -m agent_gym.benchmarks.learning --out runs/learning
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+__all__ = ["TASK_KWARGS", "main", "summarise"]
+
+ENV_ID = "KeyValueLookup-v0"
+TASK_KWARGS = ["hops=1", "max_turns=1", "tool_format=openai", 'reward={"overlong": 1.0}', "max_action_chars=56"]
+"""The env arguments of the learning task (``--kwarg`` pairs)."""
+
+
+def _command(algorithm: str, seed: int, args: argparse.Namespace) -> list[str]:
+    argv = [algorithm, "--env", ENV_ID, "--policy", args.policy, "--output-dir", str(args.out / f"{algorithm}-seed{seed}")]
+    for pair in TASK_KWARGS:
+        argv += ["-k", pair]
+    argv += ["--steps", str(args.steps), "--episodes", str(args.episodes), "--seed", str(seed)]
+    argv += ["--max-new-tokens", str(args.max_new_tokens), "--lr", str(args.lr), "--no-resume"]
+    if algorithm == "grpo":
+        argv += ["--generations", str(args.generations), "--kl", "0.001"]
+    else:
+        argv += ["--kl", "0.001", "--set", f"minibatch_size={args.episodes}"]
+    return argv
+
+
+def summarise(curves: dict[str, dict[int, list[float]]], window: int) -> dict[str, dict[str, float]]:
+    """Per algorithm: the mean gain over seeds, the seed-to-seed spread of the gain, and of the final reward.
+
+    Example:
+        >>> out = summarise({"ppo": {0: [-1, -1, 0, 0], 1: [-1, -0.5, 0, 0]}}, window=2)
+        >>> out["ppo"]["gain_mean"], out["ppo"]["gain_spread"]
+        (0.875, 0.25)
+    """
+    result: dict[str, dict[str, float]] = {}
+    for algorithm, by_seed in curves.items():
+        gains = [statistics.fmean(c[-window:]) - statistics.fmean(c[:window]) for c in by_seed.values()]
+        finals = [statistics.fmean(c[-window:]) for c in by_seed.values()]
+        starts = [statistics.fmean(c[:window]) for c in by_seed.values()]
+        result[algorithm] = {
+            "start_mean": statistics.fmean(starts),
+            "final_mean": statistics.fmean(finals),
+            "gain_mean": statistics.fmean(gains),
+            "gain_spread": max(gains) - min(gains),
+            "final_spread": max(finals) - min(finals),
+            "start_spread": max(starts) - min(starts),
+        }
+    return result
+
+
+def _plot(curves: dict[str, dict[int, list[float]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for algorithm, by_seed in curves.items():
+        for seed, curve in by_seed.items():
+            style = "-" if algorithm == "grpo" else "--"
+            ax.plot(range(1, len(curve) + 1), curve, style, marker="o", ms=3, label=f"{algorithm} seed {seed}")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("mean episode reward")
+    ax.set_title(f"{ENV_ID}, overlong reward, SmolLM2-135M on CPU")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m agent_gym.benchmarks.learning", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/learning"), help="one folder per run goes here")
+    parser.add_argument("--algorithms", nargs="+", default=["grpo", "ppo"], choices=["grpo", "ppo"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--episodes", type=int, default=8, help="episodes per step")
+    parser.add_argument("--generations", type=int, default=4, help="grpo group size")
+    parser.add_argument("--max-new-tokens", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--window", type=int, default=3, help="steps averaged at the start and the end")
+    parser.add_argument("--policy", default="embedded")
+    parser.add_argument("--plot", type=Path, help="default: OUT/learning.png")
+    parser.add_argument("--jobs", type=int, default=4, help="runs trained at the same time")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--summarise-only", action="store_true", help="read the runs' metrics.jsonl, do not train")
+    return parser
+
+
+def _train_all(args: argparse.Namespace) -> bool:
+    """Run every (algorithm, seed) as an ``agent-gym train`` subprocess, ``--jobs`` at a time."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "HF_HUB_OFFLINE": "1", "TRL_EXPERIMENTAL_SILENCE": "1"}
+    queue = [(a, s) for a in args.algorithms for s in args.seeds]
+    running: list[tuple[str, int, float, subprocess.Popen]] = []
+    ok = True
+    while queue or running:
+        while queue and len(running) < args.jobs:
+            algorithm, seed = queue.pop(0)
+            argv = _command(algorithm, seed, args)
+            print("$ agent-gym train " + " ".join(f"'{a}'" if " " in a or "{" in a else a for a in argv), flush=True)
+            log = open(args.out / f"{algorithm}-seed{seed}.log", "w")
+            process = subprocess.Popen([sys.executable, "-m", "agent_gym.cli.main", "train", *argv], stdout=log, stderr=subprocess.STDOUT, env=env)
+            running.append((algorithm, seed, time.perf_counter(), process))
+        time.sleep(2)
+        for item in [r for r in running if r[3].poll() is not None]:
+            algorithm, seed, began, process = item
+            running.remove(item)
+            ok &= process.returncode == 0
+            print(f"{algorithm} seed {seed}: exit {process.returncode} after {time.perf_counter() - began:.0f} s", flush=True)
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.summarise_only and not _train_all(args):
+        print(f"a run failed; see the logs in {args.out}")
+        return 1
+    curves: dict[str, dict[int, list[float]]] = {}
+    for algorithm in args.algorithms:
+        for seed in args.seeds:
+            rows = [json.loads(line) for line in (args.out / f"{algorithm}-seed{seed}" / "metrics.jsonl").read_text().splitlines()]
+            curves.setdefault(algorithm, {})[seed] = [float(r["reward_mean"]) for r in rows]
+    for algorithm, by_seed in curves.items():
+        for seed, curve in by_seed.items():
+            print(f"{algorithm} seed {seed}: " + " ".join(f"{x:+.3f}" for x in curve))
+    summary = summarise(curves, args.window)
+    for algorithm, s in summary.items():
+        verdict = "LEARNS" if s["gain_mean"] > max(s["gain_spread"], s["final_spread"]) else "no clear gain"
+        print(f"{algorithm}: start {s['start_mean']:+.3f} -> final {s['final_mean']:+.3f}, gain {s['gain_mean']:+.3f} "
+              f"(seed spread of the gain {s['gain_spread']:.3f}, of the final reward {s['final_spread']:.3f}): {verdict}")
+    (args.out / "summary.json").write_text(json.dumps({"curves": curves, "summary": summary}, indent=1))
+    plot = args.plot or args.out / "learning.png"
+    _plot(curves, plot)
+    print(f"plot: {plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
