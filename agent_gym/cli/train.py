@@ -131,6 +131,8 @@ def _run_grpo(args: argparse.Namespace, model: Any, tokenizer: Any, env_kwargs: 
     from agent_gym.baselines.grpo.recipe import train_grpo
 
     recipe = _grpo_recipe(args)
+    if "max_turns" in env_kwargs and args.max_turns is None:  # an explicit env argument wins over the recipe
+        recipe = recipe.model_copy(update={"max_turns": int(env_kwargs["max_turns"])})
     return train_grpo(model, tokenizer, args.env, recipe, args.output_dir, env_kwargs=env_kwargs, resume=not args.no_resume)
 
 
