@@ -5,9 +5,8 @@ from __future__ import annotations
 import doctest
 import importlib
 
-import pytest
-
 import agent_gym.baselines.policies as policies
+import pytest
 
 MODULES = ["embedded", "factory", "generation", "human", "openai_http", "oracle", "scripted", "transformers_lm"]
 
