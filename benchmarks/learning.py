@@ -119,7 +119,8 @@ def _train_all(args: argparse.Namespace) -> bool:
             argv = _command(algorithm, seed, args)
             print("$ agent-gym train " + " ".join(f"'{a}'" if " " in a or "{" in a else a for a in argv), flush=True)
             log = open(args.out / f"{algorithm}-seed{seed}.log", "w")
-            process = subprocess.Popen([sys.executable, "-m", "agent_gym.cli.main", "train", *argv], stdout=log, stderr=subprocess.STDOUT, env=env)
+            command = [sys.executable, "-m", "agent_gym.cli.main", "train", *argv]
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
             running.append((algorithm, seed, time.perf_counter(), process))
         time.sleep(2)
         for item in [r for r in running if r[3].poll() is not None]:
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     curves: dict[str, dict[int, list[float]]] = {}
     for algorithm in args.algorithms:
         for seed in args.seeds:
-            rows = [json.loads(line) for line in (args.out / f"{algorithm}-seed{seed}" / "metrics.jsonl").read_text().splitlines()]
+            lines = (args.out / f"{algorithm}-seed{seed}" / "metrics.jsonl").read_text().splitlines()
+            rows = [json.loads(line) for line in lines]
             curves.setdefault(algorithm, {})[seed] = [float(r["reward_mean"]) for r in rows]
     for algorithm, by_seed in curves.items():
         for seed, curve in by_seed.items():

@@ -88,8 +88,10 @@ def _grpo_recipe(args: argparse.Namespace) -> Any:
     if args.config == "cpu-smoke":
         if args.episodes % args.generations:
             raise ConfigError(f"--episodes ({args.episodes}) must be a multiple of --generations ({args.generations})")
-        updates.update(prompts_per_step=args.episodes // args.generations, num_generations=args.generations, micro_batch=args.episodes)
-    named = {"steps": args.steps, "learning_rate": args.lr, "max_new_tokens": args.max_new_tokens, "max_turns": args.max_turns, "beta": args.kl}
+        groups = args.episodes // args.generations
+        updates.update(prompts_per_step=groups, num_generations=args.generations, micro_batch=args.episodes)
+    named = {"steps": args.steps, "learning_rate": args.lr, "max_new_tokens": args.max_new_tokens}
+    named.update(max_turns=args.max_turns, beta=args.kl)
     updates.update({k: v for k, v in named.items() if v is not None})
     updates.update(parse_pairs(args.set, "--set"))
     return type(recipe)(**{**recipe.model_dump(), **updates})

@@ -14,6 +14,7 @@ from typing import Any
 
 from agent_gym.baselines.grpo.config import GRPORecipe
 from agent_gym.baselines.ppo.runtime import check_machine
+
 from agent_gym.errors import DivergenceError
 from agent_gym.integrations.rollouts import TrainingRollouts
 from agent_gym.integrations.trl import EnvRolloutFunc, env_reward, task_dataset

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from agent_gym.baselines.ppo.trainer import PPOTrainer
+
 from agent_gym.errors import DivergenceError, TrainingError
 from agent_gym.rollout.trajectory import TokenTrajectory
 

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-
 from agent_gym.baselines.ppo.advantages import gae, masked_whiten
 from agent_gym.baselines.ppo.batch import TokenBatch, collate
 from agent_gym.baselines.ppo.config import PPOConfig
 from agent_gym.baselines.ppo.losses import kl_penalty, policy_loss, value_loss
 from agent_gym.baselines.ppo.runtime import check_finite, check_machine
 from agent_gym.baselines.ppo.value_head import PolicyWithValue
+
 from agent_gym.rollout.trajectory import TokenTrajectory
 
 __all__ = ["PPOTrainer", "RolloutStats", "advantage_targets", "ppo_losses"]

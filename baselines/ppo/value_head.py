@@ -9,9 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from agent_gym.baselines.ppo.batch import TokenBatch
+from torch import nn
 
 __all__ = ["VALUE_HEAD_FILE", "PolicyWithValue", "token_logprobs"]
 

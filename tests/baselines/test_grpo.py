@@ -6,10 +6,10 @@ import math
 
 import pytest
 import torch
-
-import agent_gym  # noqa: F401  (registers the envs)
 from agent_gym.baselines.grpo.config import PRESETS, GRPORecipe
 from agent_gym.baselines.grpo.recipe import build_grpo_trainer, run_grpo, train_grpo
+
+import agent_gym  # noqa: F401  (registers the envs)
 from agent_gym.errors import ConfigError, DivergenceError
 
 ENV = "KeyValueLookup-v0"
@@ -82,7 +82,8 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(make_lm, tokenizer, tmp_
 
 
 def test_a_nan_reward_stops_training_and_keeps_the_last_good_checkpoint(make_lm, tokenizer, tmp_path):
-    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, ENV, RECIPE.model_copy(update={"steps": 3}), tmp_path, env_kwargs=ENV_KWARGS)
+    recipe = RECIPE.model_copy(update={"steps": 3})
+    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, ENV, recipe, tmp_path, env_kwargs=ENV_KWARGS)
     inner = trainer.rollout_func
 
     def poisoned(prompts, trainer_):

@@ -23,6 +23,7 @@ def tiny_checkpoint(make_lm, tokenizer, tmp_path):
 @pytest.mark.parametrize("algorithm", ["ppo", "grpo"])
 def test_train_writes_a_checkpoint_the_transformers_policy_plays(algorithm, tiny_checkpoint, tmp_path, capsys):
     from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
+
     from agent_gym.rollout import rollout
 
     out = tmp_path / algorithm
@@ -58,4 +59,5 @@ def test_bad_input_is_refused_with_the_fix(argv, message, tmp_path, capsys, monk
 
 
 def test_parse_pairs_reads_json_values():
-    assert parse_pairs(['reward={"overlong": 1}', "hops=2", "name=x"], "-k") == {"reward": {"overlong": 1}, "hops": 2, "name": "x"}
+    parsed = parse_pairs(['reward={"overlong": 1}', "hops=2", "name=x"], "-k")
+    assert parsed == {"reward": {"overlong": 1}, "hops": 2, "name": "x"}

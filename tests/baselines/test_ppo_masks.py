@@ -6,7 +6,6 @@ import importlib
 
 import pytest
 import torch
-
 from agent_gym.baselines.ppo import (
     PPOConfig,
     RolloutStats,

@@ -5,8 +5,8 @@ import math
 
 import pytest
 import torch
-
 from agent_gym.baselines.ppo import PPOConfig, PPOTrainer, collate, latest_checkpoint, train
+
 from agent_gym.errors import ConfigError, DivergenceError
 
 CONFIG = PPOConfig.cpu_smoke(learning_rate=1e-3, minibatch_size=2, kl_coef=0.01)
@@ -109,6 +109,7 @@ def test_gpu_config_without_gpu_is_refused_with_the_fix(make_lm, monkeypatch):
 
 
 def test_ablation_switches_train(make_lm, make_batch):
-    for config in (CONFIG.model_copy(update={"advantage_mask": False}), PPOConfig.cpu_smoke(advantage_mask=False, loss_mask=False)):
+    no_adv_mask = CONFIG.model_copy(update={"advantage_mask": False})
+    for config in (no_adv_mask, PPOConfig.cpu_smoke(advantage_mask=False, loss_mask=False)):
         metrics = PPOTrainer(make_lm(0), config).step(make_batch(0))
         assert math.isfinite(metrics["loss"])
