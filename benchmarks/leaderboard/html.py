@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Mapping
 
 from .reference import REFERENCE_CAPTION
@@ -12,32 +13,42 @@ from .stats import MEASURES
 
 __all__ = ["to_html"]
 
+_CI = re.compile(r"^(\S+) \[(\S+), (\S+)\]$")
+
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:70rem;color:#222;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:76rem;color:#222;
 padding:0 1rem;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
-th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right;white-space:nowrap}
-th{background:#f3f5f7}td:first-child,th:first-child,td.text{text-align:left}
+.scroll{overflow-x:auto}table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem}
+th,td{border:1px solid #d0d7de;padding:.3rem .55rem;text-align:right;white-space:nowrap;vertical-align:top}
+th{background:#f3f5f7}.text{text-align:left}.ci{display:block;color:#777;font-size:.75rem}
 tr:nth-child(even) td{background:#fafbfc}
 .reference{border-left:4px solid #e0a526;background:#fff8e6;padding:.4rem 1rem;margin-top:2rem}
 .reference table th{background:#fcefc9}
-.plots{display:flex;flex-wrap:wrap;gap:1rem}.plots img{max-width:100%;border:1px solid #eee}
+.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:.8rem;margin-top:1rem}
+.plots img{width:100%;border:1px solid #eee}
 .muted{color:#666;font-size:.85rem}code{background:#f3f5f7;padding:0 .2rem;border-radius:3px}
 """
+
+
+def _cell(text: str) -> str:
+    """A table cell's HTML: a "mean [low, high]" value shows its interval small, under the mean."""
+    found = _CI.match(text)
+    if found is None:
+        return html.escape(text)
+    return f"{found.group(1)}<span class=ci>[{found.group(2)}, {found.group(3)}]</span>"
 
 
 def _html_table(table: Table, text_columns: int = 2) -> str:
     """An HTML table; the first ``text_columns`` columns are left-aligned text, the rest numbers."""
     header, rows = table
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td{' class=text' if j < text_columns else ''}>{html.escape(c)}</td>" for j, c in enumerate(row))
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def cls(j: int) -> str:
+        return " class=text" if j < text_columns else ""
+
+    head = "".join(f"<th{cls(j)}>{html.escape(c)}</th>" for j, c in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td{cls(j)}>{_cell(c)}</td>" for j, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<div class=scroll><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def to_html(report: LeaderboardReport, plots: Mapping[str, bytes]) -> str:

@@ -26,26 +26,27 @@ def score_plot(report: LeaderboardReport, measure: str = "em") -> bytes:
 
     datasets = report.datasets
     width = 0.8 / max(1, len(report.methods))
-    fig, ax = plt.subplots(figsize=(7.0, 3.6), dpi=110)
+    fig, ax = plt.subplots(figsize=(5.4, 3.9), dpi=110)
     x = np.arange(len(datasets))
     for k, (method, name) in enumerate(report.methods):
-        means, low, high = [], [], []
-        for dataset in datasets:
+        offset = (k - (len(report.methods) - 1) / 2) * width
+        color = _COLORS[k % len(_COLORS)]
+        for j, dataset in enumerate(datasets):
             cell = report.cell(method, dataset)
             est = cell.estimates.get(measure) if cell else None
-            ok = est is not None and est.n > 0
-            means.append(est.mean if ok else 0.0)
-            low.append(est.mean - est.low if ok else 0.0)
-            high.append(est.high - est.mean if ok else 0.0)
-        offset = (k - (len(report.methods) - 1) / 2) * width
-        bars = ax.bar(x + offset, means, width, yerr=[low, high], capsize=3, label=name, color=_COLORS[k % len(_COLORS)])
-        ax.bar_label(bars, labels=[f"{m:.2f}" for m in means], padding=2, fontsize=7)
+            if est is None or est.n == 0:  # the env does not compute this measure: say so, draw nothing
+                ax.text(x[j] + offset, 0.02, "n/a", ha="center", fontsize=7, color="#777")
+                continue
+            err = [[est.mean - est.low], [est.high - est.mean]]
+            ax.bar(x[j] + offset, est.mean, width, yerr=err, capsize=3, color=color)
+            ax.text(x[j] + offset, est.high + 0.02, f"{est.mean:.2f}", ha="center", fontsize=7)
+        ax.bar(0, 0, 0, color=color, label=name)  # the legend entry (also when every cell is n/a)
     ax.set_xticks(x, [resolve_dataset(d)[1] for d in datasets])
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.1)
     ax.set_ylabel(MEASURES[measure])
-    ax.set_title(f"{MEASURES[measure]} per method and dataset (95% bootstrap CI)", fontsize=10)
+    ax.set_title(f"{MEASURES[measure]} (mean, 95% bootstrap CI)", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right", frameon=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
