@@ -123,3 +123,14 @@ def test_loss_mask_without_advantage_mask_is_refused():
 def test_docstring_examples(name):
     module = importlib.import_module(f"agent_gym.baselines.ppo.{name}")
     assert doctest.testmod(module).failed == 0
+
+
+def test_public_names_are_pinned():
+    import agent_gym.baselines.grpo.config as grpo_config
+    import agent_gym.baselines.grpo.recipe as grpo_recipe
+    import agent_gym.baselines.ppo as ppo
+
+    assert {"PPOConfig", "PPOTrainer", "PolicyWithValue", "gae", "train", "advantage_targets", "ppo_losses"} <= set(ppo.__all__)
+    assert all(hasattr(ppo, name) for name in ppo.__all__)
+    assert grpo_config.__all__ == ["PRESETS", "GRPORecipe"]
+    assert grpo_recipe.__all__ == ["build_grpo_trainer", "run_grpo", "train_grpo"]

@@ -69,3 +69,11 @@ def test_task_pinned_resets_play_the_task_of_the_seed_and_sample_with_the_seed()
 def test_importing_the_trl_adapter_imports_neither_trl_nor_torch():
     code = "import sys, agent_gym.integrations.trl; print(any(m in sys.modules for m in ('trl', 'torch')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_public_names_are_pinned():
+    import agent_gym.integrations.rollouts as rollouts
+    import agent_gym.integrations.trl as trl
+
+    assert sorted(trl.__all__) == ["EnvRolloutFunc", "env_reward", "environment_factory", "environment_reward", "task_dataset"]
+    assert sorted(rollouts.__all__) == ["SEED_STRIDE", "Sample", "TaskPinned", "TrainingRollouts"]
