@@ -65,6 +65,31 @@ def summarise(curves: dict[str, dict[int, list[float]]], window: int) -> dict[st
     return result
 
 
+def evaluate(policy: str, episodes: int, max_new_tokens: int) -> tuple[float, float]:
+    """Mean return and its standard error on ``episodes`` held-out tasks (sampled at temperature 1)."""
+    from agent_gym.cli.train import load_policy_model, parse_pairs
+    from agent_gym.integrations.rollouts import TrainingRollouts
+
+    model, tokenizer = load_policy_model(policy)
+    rollouts = TrainingRollouts(
+        ENV_ID, tokenizer, env_kwargs=parse_pairs(TASK_KWARGS, "-k"), max_new_tokens=max_new_tokens, batch_size=episodes
+    )
+    returns = [s.episode.total_reward for s in rollouts.collect(model, [900_000 + i for i in range(episodes)], [0] * episodes)]
+    return statistics.fmean(returns), statistics.stdev(returns) / len(returns) ** 0.5
+
+
+def _evaluate_all(args: argparse.Namespace) -> dict[str, list[float]]:
+    """Held-out mean return of the starting model and of every run's final model."""
+    results = {"start": list(evaluate(args.policy, args.evaluate, args.max_new_tokens))}
+    print(f"held-out ({args.evaluate} tasks) start: {results['start'][0]:+.3f} ± {results['start'][1]:.3f}", flush=True)
+    for algorithm in args.algorithms:
+        for seed in args.seeds:
+            name = f"{algorithm}-seed{seed}"
+            results[name] = list(evaluate(str(args.out / name), args.evaluate, args.max_new_tokens))
+            print(f"held-out ({args.evaluate} tasks) {name}: {results[name][0]:+.3f} ± {results[name][1]:.3f}", flush=True)
+    return results
+
+
 def _plot(curves: dict[str, dict[int, list[float]]], path: Path) -> None:
     import matplotlib
 
@@ -99,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", type=Path, help="default: OUT/learning.png")
     parser.add_argument("--jobs", type=int, default=4, help="runs trained at the same time")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--evaluate", type=int, default=32, help="held-out tasks scored before and after (0: skip)")
     parser.add_argument("--summarise-only", action="store_true", help="read the runs' metrics.jsonl, do not train")
     return parser
 
@@ -151,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "LEARNS" if s["gain_mean"] > max(s["gain_spread"], s["final_spread"]) else "no clear gain"
         print(f"{algorithm}: start {s['start_mean']:+.3f} -> final {s['final_mean']:+.3f}, gain {s['gain_mean']:+.3f} "
               f"(seed spread of the gain {s['gain_spread']:.3f}, of the final reward {s['final_spread']:.3f}): {verdict}")
-    (args.out / "summary.json").write_text(json.dumps({"curves": curves, "summary": summary}, indent=1))
+    held_out = _evaluate_all(args) if args.evaluate else {}
+    (args.out / "summary.json").write_text(json.dumps({"curves": curves, "summary": summary, "held_out": held_out}, indent=1))
     plot = args.plot or args.out / "learning.png"
     _plot(curves, plot)
     print(f"plot: {plot}")
