@@ -68,6 +68,8 @@ class TransformersPolicy:
         template_tools: Pass the env's OpenAI tool list to the chat template (for templates that describe tools);
             the env's system prompt already describes them in its own format, so off by default.
         dtype: Torch dtype name of the weights.
+        threads: Set torch's (process-wide) CPU thread count; on a shared machine 1 thread avoids OpenMP
+            spin-waiting and is several times faster (see ``docs/results.md``). None leaves it as it is.
     """
 
     def __init__(
@@ -83,7 +85,12 @@ class TransformersPolicy:
         context_window: int | None = None,
         template_tools: bool = False,
         dtype: str = "float32",
+        threads: int | None = None,
     ):
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
         if max_new_tokens < 1 or batch_size < 1 or temperature < 0 or not 0 < top_p <= 1:
             raise ConfigError(
                 "need max_new_tokens >= 1, batch_size >= 1, temperature >= 0 and 0 < top_p <= 1, got "
