@@ -133,7 +133,14 @@ class _Run:
     bookkeeping and every policy call happen on the calling thread.
     """
 
-    def __init__(self, engine: RolloutEngine, envs: list[gym.Env], seeds: list[int], writer, on_episode) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        engine: RolloutEngine,
+        envs: list[gym.Env],
+        seeds: list[int],
+        writer: EpisodeWriter | None,
+        on_episode: Callable[[Episode], None] | None,
+    ) -> None:
         self.engine = engine
         self.policy = engine.policy
         self.envs = envs
@@ -169,7 +176,7 @@ class _Run:
             finally:
                 self.bar.close()
 
-    def _submit(self, slot: int, state: EpisodeState, turn: PolicyTurn | None, turn_seed: int, call) -> None:  # noqa: ANN001
+    def _submit(self, slot: int, state: EpisodeState, turn: PolicyTurn | None, turn_seed: int, call: Callable[[], Any]) -> None:
         future = self.pool.submit(call)
         self.in_flight += 1
         future.add_done_callback(lambda f: self.completed.put((slot, state, turn, turn_seed, f)))
