@@ -59,7 +59,7 @@ def bench_env(episodes: int = 20, turns: int = 4) -> dict[str, float]:
     def search(info: dict) -> str:
         return fmt.render_turn([ToolCall(name="search", arguments={"query": info["question"]})])
 
-    env.reset(options={"index": 0})
+    _steps_per_s(env, search, 2)  # warm-up: lazy imports, the index, first-call caches
     plain = _steps_per_s(env, lambda info: "Let me think about the question first.", episodes)
     with_search = _steps_per_s(env, search, episodes)
     queries = [env.unwrapped.records[i][1].question for i in range(episodes)] * turns

@@ -33,7 +33,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sections", type=_sections, default=list(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run; the figures are noisy)")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         results = run_bench(args.sections, quick=args.quick, log=lambda line: print(line, file=sys.stderr))
     except ConfigError as exc:
