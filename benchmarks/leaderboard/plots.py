@@ -46,9 +46,9 @@ def score_plot(report: LeaderboardReport, measure: str = "em") -> bytes:
     ax.set_ylabel(MEASURES[measure])
     ax.set_title(f"{MEASURES[measure]} (mean, 95% bootstrap CI)", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
-    fig.tight_layout()
+    columns = 1 if max(len(name) for _, name in report.methods) > 24 else 2
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=columns, frameon=False)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return buffer.getvalue()
