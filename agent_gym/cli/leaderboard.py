@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -73,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="gym.make argument (default max_turns=5; repeatable)",
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: robust on shared cores, where more can be many times slower; 0: torch's choice)",
+    )
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
     parser.add_argument("--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -93,10 +99,10 @@ def main(argv: list[str]) -> int:
     )
 
     started = time.perf_counter()
-    if args.threads is not None:  # before any model loads; does not change the run's config or its episodes' identity
-        import torch
-
-        torch.set_num_threads(args.threads)
+    if args.threads:  # before torch loads (it reads OMP_NUM_THREADS once); not part of the run's identity
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(args.threads)
     try:
         config = LeaderboardConfig(
             methods=args.methods,
