@@ -59,9 +59,9 @@ def method_label(method: str) -> str:
 
 
 def task_count(env: gym.Env) -> int | None:
-    """How many questions an env has (``len(env.unwrapped.records)`` or ``num_tasks``); None when unbounded."""
+    """How many questions an env has (``num_questions``, ``num_tasks`` or ``len(records)``); None when unbounded."""
     inner = env.unwrapped
-    for attribute in ("num_tasks", "records", "dataset"):
+    for attribute in ("num_questions", "num_tasks", "records"):
         value = getattr(inner, attribute, None)
         if isinstance(value, int):
             return value

@@ -89,3 +89,17 @@ def test_a_small_run_writes_markdown_html_plots_and_json(tmp_path, capsys, kv_po
     summary = json.loads((out / "summary.json").read_text())
     assert summary["versions"]["gymnasium"] == "1.4.0" and summary["config"]["limit"] == 3
     assert {c["method"] for c in summary["cells"]} == {"base-tool-call", "policy:oracle"}
+
+
+def test_the_plan_takes_the_first_questions_of_each_bundled_dataset(tmp_path):
+    run = LeaderboardRun(LeaderboardConfig(datasets=("musique", "2wiki"), limit=3), tmp_path, progress=False)
+    cells = run.plan()
+    assert [(c.method, c.dataset, c.env_id) for c in cells] == [
+        ("naive-rag", "musique", "MuSiQue-v0"),
+        ("naive-rag", "2wiki", "TwoWikiMultihopQA-v0"),
+        ("base-tool-call", "musique", "MuSiQue-v0"),
+        ("base-tool-call", "2wiki", "TwoWikiMultihopQA-v0"),
+    ]
+    assert {c.indices for c in cells} == {(0, 1, 2)}
+    full = LeaderboardRun(LeaderboardConfig(datasets=("musique",), limit=None), tmp_path / "full", progress=False)
+    assert full.plan()[0].indices == tuple(range(292))
