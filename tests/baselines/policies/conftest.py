@@ -5,15 +5,22 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def embedded():
-    """The embedded SmolLM2 policy, greedy, short turns (shared: do not change its settings)."""
+    """The embedded SmolLM2 policy, greedy, short turns (shared: do not change its settings).
+
+    One torch thread while it lives: on a shared 2-core machine two OpenMP threads spin-wait and generation
+    gets many times slower (docs/results.md); the previous setting is restored afterwards.
+    """
+    import torch
     from agent_gym.baselines.policies import EmbeddedPolicy
 
-    return EmbeddedPolicy(max_new_tokens=12, batch_size=16)
+    threads = torch.get_num_threads()
+    yield EmbeddedPolicy(max_new_tokens=12, batch_size=16, threads=1)
+    torch.set_num_threads(threads)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def random_lm_policy(embedded):
     """``random_lm_policy(**options)``: a TransformersPolicy on a randomly initialised 2-layer Llama that
     shares the embedded tokenizer: fast, and it emits garbage, special tokens included."""
