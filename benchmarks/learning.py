@@ -90,13 +90,36 @@ def _evaluate_all(args: argparse.Namespace) -> dict[str, list[float]]:
     return results
 
 
-def _plot(curves: dict[str, dict[int, list[float]]], path: Path) -> None:
+def held_out_verdicts(held_out: dict[str, list[float]], algorithms: list[str]) -> dict[str, str]:
+    """Per algorithm: does the held-out gain exceed both the seed-to-seed spread and twice the standard error?
+
+    Example:
+        >>> held_out_verdicts({"start": [-0.75, 0.08], "ppo-seed0": [0.0, 0.04], "ppo-seed1": [-0.1, 0.05]}, ["ppo"])
+        {'ppo': 'gain +0.700 (finals -0.100..+0.000, spread 0.100): LEARNS'}
+    """
+    start, start_se = held_out["start"]
+    out = {}
+    for algorithm in algorithms:
+        runs = [v for k, v in held_out.items() if k.startswith(f"{algorithm}-seed")]
+        finals = [mean for mean, _ in runs]
+        gain, spread = statistics.fmean(finals) - start, max(finals) - min(finals)
+        noise = 2 * max(start_se, *(se for _, se in runs))
+        verdict = "LEARNS" if gain > max(spread, noise) else "no clear gain"
+        out[algorithm] = f"gain {gain:+.3f} (finals {min(finals):+.3f}..{max(finals):+.3f}, spread {spread:.3f}): {verdict}"
+    return out
+
+
+def _plot(curves: dict[str, dict[int, list[float]]], held_out: dict[str, list[float]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, (ax, bars) = plt.subplots(1, 2, figsize=(9, 3.5), gridspec_kw={"width_ratios": [2, 1]})
+    names = list(held_out)
+    bars.bar(range(len(names)), [held_out[n][0] for n in names], yerr=[held_out[n][1] for n in names], capsize=3)
+    bars.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
+    bars.set_title("held-out tasks, mean ± s.e.", fontsize=9)
     for algorithm, by_seed in curves.items():
         for seed, curve in by_seed.items():
             style = "-" if algorithm == "grpo" else "--"
@@ -177,10 +200,16 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "LEARNS" if s["gain_mean"] > max(s["gain_spread"], s["final_spread"]) else "no clear gain"
         print(f"{algorithm}: start {s['start_mean']:+.3f} -> final {s['final_mean']:+.3f}, gain {s['gain_mean']:+.3f} "
               f"(seed spread of the gain {s['gain_spread']:.3f}, of the final reward {s['final_spread']:.3f}): {verdict}")
-    held_out = _evaluate_all(args) if args.evaluate else {}
+    previous = args.out / "summary.json"
+    if args.evaluate:
+        held_out = _evaluate_all(args)
+    else:
+        held_out = json.loads(previous.read_text()).get("held_out", {}) if previous.exists() else {}
+    for algorithm, line in (held_out_verdicts(held_out, args.algorithms) if held_out else {}).items():
+        print(f"{algorithm} held-out: {line}")
     (args.out / "summary.json").write_text(json.dumps({"curves": curves, "summary": summary, "held_out": held_out}, indent=1))
     plot = args.plot or args.out / "learning.png"
-    _plot(curves, plot)
+    _plot(curves, held_out, plot)
     print(f"plot: {plot}")
     return 0
 
