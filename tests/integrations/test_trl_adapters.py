@@ -77,3 +77,24 @@ def test_public_names_are_pinned():
 
     assert sorted(trl.__all__) == ["EnvRolloutFunc", "env_reward", "environment_factory", "environment_reward", "task_dataset"]
     assert sorted(rollouts.__all__) == ["SEED_STRIDE", "Sample", "TaskPinned", "TrainingRollouts"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "agent_gym.integrations.trl",
+        "agent_gym.integrations.rollouts",
+        "agent_gym.cli.train",
+        "agent_gym.benchmarks.learning",
+        "agent_gym.baselines.grpo.config",
+        "agent_gym.baselines.grpo.recipe",
+        "agent_gym.baselines.ppo.trainer",
+        "agent_gym.baselines.ppo.loop",
+        "agent_gym.baselines.ppo.config",
+    ],
+)
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(name)).failed == 0
