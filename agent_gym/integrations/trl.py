@@ -135,11 +135,15 @@ def environment_factory(env_id: str, **env_kwargs: Any) -> Callable[[], Any]:
 
 
 def environment_reward(completions: list[Any], environments: list[Any], **kwargs: Any) -> list[float]:
-    """TRL reward function for :func:`environment_factory`: step each env with the final message, return its return."""
+    """TRL reward function for :func:`environment_factory`: step each env with the final message, return its return.
+
+    The env pays its outcome only when an episode ends; a final message that neither answers nor hits the turn
+    limit leaves the episode open, and the reward is then the return so far (the process rewards of its turns).
+    """
     rewards = []
     for completion, environment in zip(completions, environments, strict=True):
         final = completion[-1].get("content", "") if isinstance(completion, list) and completion else str(completion)
-        rewards.append(environment.finish(final or ""))
+        rewards.append(environment._finish(final or ""))
     return rewards
 
 
@@ -170,7 +174,7 @@ class _EnvironmentAdapter:
         replies = [m.get("content", "") for m in observation[::-1] if m.get("role") in ("tool", "user")][:1]
         return str(replies[0]) if replies else ""
 
-    def finish(self, final_message: str) -> float:
+    def _finish(self, final_message: str) -> float:
         """Step the env with the model's final message (its answer) unless it is over; return the episode return."""
         if not self._done:
             _, reward, terminated, truncated, _ = self._env.step(final_message)

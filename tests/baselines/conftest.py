@@ -107,3 +107,9 @@ def make_batch():
 def tokenizer():
     """The byte-level chat tokenizer (shared: treat as read-only)."""
     return byte_tokenizer()
+
+
+@pytest.fixture
+def make_tokenizer():
+    """``make_tokenizer()``: a fresh byte-level chat tokenizer (for tests that change it)."""
+    return byte_tokenizer
