@@ -50,7 +50,6 @@ def build_grpo_trainer(
 
     check_machine(recipe.use_cpu, recipe.bf16)
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    from transformers import TrainerCallback
     from trl import GRPOTrainer
 
     tokenizer.padding_side = "left"
@@ -67,16 +66,30 @@ def build_grpo_trainer(
     )
     tasks = tasks if tasks is not None else [recipe.seed * 100_000 + i for i in range(recipe.steps * recipe.prompts_per_step)]
     rollout_func = EnvRolloutFunc(rollouts, tasks)
-    log_path = Path(output_dir) / "metrics.jsonl"
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[env_reward],
+        args=recipe.trl_config(str(output_dir)),
+        train_dataset=task_dataset(rollouts, tasks),
+        processing_class=tokenizer,
+        rollout_func=rollout_func,
+        callbacks=[_watch(rollout_func, Path(output_dir))],
+    )
+    return trainer, rollout_func
+
+
+def _watch(rollout_func: EnvRolloutFunc, output_dir: Path) -> Any:
+    """A callback that stops on a NaN/inf loss before the step is checkpointed, and writes the learning curve."""
+    from transformers import TrainerCallback
+
+    log_path = output_dir / "metrics.jsonl"
 
     class _Watch(TrainerCallback):
-        """Stops on a NaN/inf loss before the step is checkpointed, and writes the learning curve."""
-
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **_: Any) -> None:
             logs = logs or {}
             loss = logs.get("loss")
             if loss is not None and not math.isfinite(loss):
-                kept = state.best_model_checkpoint or _newest(output_dir) or "none saved yet"
+                kept = _newest(output_dir) or "none saved yet"
                 raise DivergenceError(
                     f"training diverged at step {state.global_step}: loss is {loss}; stopped before checkpointing, "
                     f"last good checkpoint: {kept}. Lower the learning rate or check the env's rewards, then resume"
@@ -87,16 +100,7 @@ def build_grpo_trainer(
                 with open(log_path, "a") as f:
                     f.write(json.dumps(row) + "\n")
 
-    trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=[env_reward],
-        args=recipe.trl_config(str(output_dir)),
-        train_dataset=task_dataset(rollouts, tasks),
-        processing_class=tokenizer,
-        rollout_func=rollout_func,
-        callbacks=[_Watch()],
-    )
-    return trainer, rollout_func
+    return _Watch()
 
 
 def run_grpo(trainer: Any, output_dir: str | Path, *, resume: bool = True) -> None:

@@ -114,3 +114,15 @@ def test_recipes_mirror_agent_r1_and_split_into_micro_batches(tmp_path):
     assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 4
     with pytest.raises(ValueError, match="micro batches"):
         GRPORecipe(prompts_per_step=3, num_generations=2, micro_batch=4)
+
+
+def test_a_nan_loss_stops_before_the_step_is_checkpointed(make_lm, tokenizer, tmp_path):
+    from types import SimpleNamespace
+
+    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, ENV, RECIPE, tmp_path, env_kwargs=ENV_KWARGS)
+    watch = next(cb for cb in trainer.callback_handler.callbacks if type(cb).__name__ == "_Watch")
+    state = SimpleNamespace(global_step=4)
+    watch.on_log(trainer.args, state, None, logs={"loss": 0.5})
+    with pytest.raises(DivergenceError, match="step 4: loss is nan; stopped before checkpointing"):
+        watch.on_log(trainer.args, state, None, logs={"loss": float("nan")})
+    assert [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [4]
