@@ -53,7 +53,7 @@ class TrainingRollouts:
         max_new_tokens: Generation budget per turn.
         temperature: Sampling temperature (training samples, so > 0).
         batch_size: Most histories per generation batch.
-        concurrency: Env instances stepping at once.
+        concurrency: Env instances stepping at once (default ``batch_size``, so every generation batch is full).
     """
 
     def __init__(
@@ -65,7 +65,7 @@ class TrainingRollouts:
         max_new_tokens: int = 64,
         temperature: float = 1.0,
         batch_size: int = 8,
-        concurrency: int = 8,
+        concurrency: int | None = None,
     ):
         if temperature <= 0:
             raise ConfigError(f"training rollouts must sample: temperature must be > 0, got {temperature}")
@@ -75,7 +75,7 @@ class TrainingRollouts:
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.batch_size = batch_size
-        self.concurrency = concurrency
+        self.concurrency = concurrency or batch_size
 
     def make_env(self) -> gym.Env:
         """A fresh env whose resets pin the task by seed (see the module docstring)."""
