@@ -34,3 +34,13 @@ def test_unknown_sections_get_did_you_mean(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--sections", "retreival"])
     assert "Did you mean 'retrieval'?" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_trajectory_section_compares_assembly_with_generation_of_the_same_episodes():
+    from agent_gym.benchmarks.perf import bench_trajectory
+
+    figures = bench_trajectory(episodes=2, max_new_tokens=8, turns=2)
+    assert 0 < figures["policy_tokens"] <= 2 * 2 * 8  # the policy tokens of 2 episodes of at most 2 turns of 8 tokens
+    assert figures["generation_s"] > 0 and figures["assembly_s"] > 0
+    assert figures["ratio_assembly_over_generation"] == pytest.approx(figures["assembly_s"] / figures["generation_s"])
