@@ -103,3 +103,19 @@ def test_the_plan_takes_the_first_questions_of_each_bundled_dataset(tmp_path):
     assert {c.indices for c in cells} == {(0, 1, 2)}
     full = LeaderboardRun(LeaderboardConfig(datasets=("musique",), limit=None), tmp_path / "full", progress=False)
     assert full.plan()[0].indices == tuple(range(292))
+
+
+def test_a_corrupt_line_is_reported_by_number_and_only_its_episode_runs_again(tmp_path, capsys, kv_policy):
+    args = [*KV, "--base-policy", "kvpolicy:SlowKV", "--limit", "4", "--out", str(tmp_path)]
+    assert leaderboard.main(args) == 0
+    table = (tmp_path / "leaderboard.md").read_text().split("## Wall time")[0]
+    path = tmp_path / "episodes.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[1] = lines[1][: len(lines[1]) // 2] + "\n"  # damaged in the middle of the file
+    path.write_text("".join(lines))
+    capsys.readouterr()
+    assert leaderboard.main(args) == 0
+    assert "episodes.jsonl: line 2: not a valid episode record" in capsys.readouterr().err
+    assert (tmp_path / "leaderboard.md").read_text().split("## Wall time")[0] == table
+    kept = [json.loads(line)["index"] for i, line in enumerate(path.read_text().splitlines()) if i != 1]
+    assert sorted(kept) == [0, 1, 2, 3]  # the three valid episodes kept, the damaged one played again and appended
