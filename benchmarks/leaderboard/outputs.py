@@ -43,6 +43,13 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
         found = [run.store.records.get((cell.method, cell.dataset, i)) for i in cell.indices]
         episodes = [(r.index, r.batch, r.elapsed_s, r.played) for r in found if r is not None]
         summaries.append(summarize_cell(cell.method, cell.dataset, episodes, seed=cfg.seed, resamples=cfg.bootstrap_resamples))
+    planned = {(cell.method, cell.dataset, i) for cell in cells for i in cell.indices}
+    stray = sorted(key for key in run.store.records if key not in planned)
+    notes = [str(problem) for problem in run.store.problems]
+    if stray:  # e.g. a line whose method name was damaged but still parses
+        notes.append(
+            f"{len(stray)} stored episode(s) match no cell of this run (first: {'/'.join(map(str, stray[0]))}); not counted"
+        )
     pinned = json.loads((run.out_dir / "config.json").read_text())
     return LeaderboardReport(
         fingerprint=run.fingerprint,
@@ -51,7 +58,7 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
         methods=[(m, method_label(m)) for m in cfg.method_ids()],
         datasets=list(cfg.datasets),
         cells=summaries,
-        notes=[str(problem) for problem in run.store.problems],
+        notes=notes,
     )
 
 

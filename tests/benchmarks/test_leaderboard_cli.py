@@ -119,3 +119,15 @@ def test_a_corrupt_line_is_reported_by_number_and_only_its_episode_runs_again(tm
     assert (tmp_path / "leaderboard.md").read_text().split("## Wall time")[0] == table
     kept = [json.loads(line)["index"] for i, line in enumerate(path.read_text().splitlines()) if i != 1]
     assert sorted(kept) == [0, 1, 2, 3]  # the three valid episodes kept, the damaged one played again and appended
+
+
+def test_a_stored_episode_outside_the_plan_is_reported_and_not_counted(tmp_path, capsys, kv_policy):
+    args = [*KV, "--base-policy", "kvpolicy:SlowKV", "--limit", "2", "--out", str(tmp_path)]
+    assert leaderboard.main(args) == 0
+    path = tmp_path / "episodes.jsonl"
+    record = json.loads(path.read_text().splitlines()[0])
+    record["method"] = "base-tool-kall"  # damaged, yet still a valid record
+    path.write_text(path.read_text() + json.dumps(record) + "\n")
+    assert leaderboard.main(args) == 0
+    assert "1 stored episode(s) match no cell of this run (first: base-tool-kall/KeyValueLookup-v0/0)" in capsys.readouterr().err
+    assert json.loads((tmp_path / "summary.json").read_text())["cells"][0]["n"] == 2
