@@ -6,8 +6,10 @@ decide what that means for the task: that is the ToolEnv's job.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, get_type_hints, runtime_checkable
 
@@ -88,12 +90,8 @@ class FunctionTool:
         self.name = name or fn.__name__
         self.timeout_s = timeout_s
         """Seconds after which the env reports a ``timeout`` failure; None waits forever."""
-        summary, arg_docs = _parse_google_docstring(inspect.getdoc(fn) or "")
-        if not summary:
-            raise ToolDefinitionError(f"tool {self.name!r} needs a docstring: its first paragraph is the description")
-        self.description = summary
-        self._model = _arguments_model(fn, self.name)
-        self.parameters = _clean_schema(self._model.model_json_schema(), arg_docs)
+        self.description, self._model, parameters = _describe(fn, self.name)
+        self.parameters = copy.deepcopy(parameters)  # a caller editing one tool's schema must not edit the others'
 
     def run(self, arguments: Mapping[str, Any]) -> ToolOutput | str:
         try:
@@ -133,6 +131,29 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None, timeo
     if fn is None:
         return lambda f: FunctionTool(f, name=name, timeout_s=timeout_s)
     return FunctionTool(fn, name=name, timeout_s=timeout_s)
+
+
+# Deriving the pydantic model and schema costs ~3 ms, paid per env instance when an env wraps its own bound
+# methods (``tool(self.lookup)``); the result depends only on the function, so it is kept per function.
+_DESCRIPTIONS: weakref.WeakKeyDictionary[Any, dict[tuple[bool, str], tuple[str, Any, dict[str, Any]]]]
+_DESCRIPTIONS = weakref.WeakKeyDictionary()
+
+
+def _describe(fn: Callable[..., Any], name: str) -> tuple[str, Any, dict[str, Any]]:
+    """(description, arguments model, parameters schema) of ``fn``, cached per underlying function."""
+    function = getattr(fn, "__func__", fn)
+    key = (inspect.ismethod(fn), name)
+    try:
+        cached = _DESCRIPTIONS.setdefault(function, {})
+    except TypeError:  # not weak-referenceable: describe it every time
+        cached = {}
+    if key not in cached:
+        summary, arg_docs = _parse_google_docstring(inspect.getdoc(fn) or "")
+        if not summary:
+            raise ToolDefinitionError(f"tool {name!r} needs a docstring: its first paragraph is the description")
+        model = _arguments_model(fn, name)
+        cached[key] = (summary, model, _clean_schema(model.model_json_schema(), arg_docs))
+    return cached[key]
 
 
 def _arguments_model(fn: Callable[..., Any], name: str) -> Any:

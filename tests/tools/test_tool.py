@@ -74,3 +74,28 @@ def test_validate_arguments_rejects_booleans_for_numbers():
         validate_arguments(schema, {"n": True})
     with pytest.raises(ToolArgumentError, match="JSON object"):
         validate_arguments(schema, ["n"])
+
+
+class _Counter:
+    def __init__(self, start: int):
+        self.value = start
+
+    def add(self, n: int) -> str:
+        """Add to the counter.
+
+        Args:
+            n: How much to add.
+        """
+        self.value += n
+        return str(self.value)
+
+
+def test_bound_method_tools_share_the_description_not_the_instance_or_schema():
+    first, second = _Counter(0), _Counter(100)
+    tool_a, tool_b = tool(first.add), tool(second.add)
+    assert tool_a.parameters == tool_b.parameters
+    assert "self" not in tool_a.parameters["properties"]
+    assert tool_a.run({"n": 1}) == "1" and tool_b.run({"n": 1}) == "101"
+    tool_a.parameters["properties"]["n"]["description"] = "edited"
+    assert tool_b.parameters["properties"]["n"]["description"] == "How much to add."
+    assert tool(second.add, name="plus").name == "plus"
