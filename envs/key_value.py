@@ -62,15 +62,18 @@ class KeyValueLookupEnv(ToolEnv):
     def sample_task(self, options: dict[str, Any]) -> Task:
         rng = np.random.default_rng(options["index"]) if "index" in options else self.np_random
         keys: list[str] = []
+        # Indices drawn with ``integers`` are exactly the draws ``rng.choice(words)`` makes, at half the cost
+        # (no tuple-to-array conversion): resets sit on the rollout's critical path.
         while len(keys) < self.hops + self.distractors:
-            word = "".join(rng.choice(_SYLLABLES, 3)) + "-" + str(int(rng.integers(10, 100)))
+            syllables = rng.integers(0, len(_SYLLABLES), size=3)
+            word = "".join(_SYLLABLES[i] for i in syllables) + "-" + str(int(rng.integers(10, 100)))
             if word not in keys:
                 keys.append(word)
-        answer = str(rng.choice(_ANSWERS))
+        answer = _ANSWERS[int(rng.integers(0, len(_ANSWERS)))]
         self._chain = keys[: self.hops]
         self._table = {k: nxt for k, nxt in zip(self._chain, self._chain[1:] + [answer], strict=True)}
         for key in keys[self.hops :]:
-            self._table[key] = str(rng.choice(_ANSWERS))
+            self._table[key] = _ANSWERS[int(rng.integers(0, len(_ANSWERS)))]
         self._visited = set()
         self._answer = answer
         task_id = f"kv-{options['index']}" if "index" in options else f"kv-{self._chain[0]}"
