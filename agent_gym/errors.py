@@ -18,6 +18,9 @@ The tree::
     ├── MissingDependency (ImportError)
     │                             an optional extra is not installed; the message gives the pip command
     ├── PolicyError               a policy backend failed (server down, malformed response)
+    ├── ResultsError (RuntimeError)
+    │                             a results folder cannot be used now (held by another run, not writable,
+    │                             disk full, a damaged file); nothing stored is lost, the message says what to do
     └── TrainingError (RuntimeError)
         │                         a training run cannot go on (bad checkpoint, nothing to train on)
         └── DivergenceError       a loss or reward became NaN/inf; the last good checkpoint is kept
@@ -37,6 +40,7 @@ __all__ = [
     "MissingDependency",
     "PolicyError",
     "ResetNeeded",
+    "ResultsError",
     "RetrievalError",
     "RewardError",
     "ToolArgumentError",
@@ -88,6 +92,10 @@ class RetrievalError(AgentGymError, RuntimeError):
 
 class PolicyError(AgentGymError, RuntimeError):
     """A policy backend could not produce a turn."""
+
+
+class ResultsError(AgentGymError, RuntimeError):
+    """A results folder cannot be used now; what is already stored in it is kept, and the message says what to do."""
 
 
 class TrainingError(AgentGymError, RuntimeError):
