@@ -13,6 +13,7 @@ step, so a resumed run collects the same episodes as an uninterrupted one would 
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import time
 from collections.abc import Callable
@@ -66,7 +67,8 @@ def load_checkpoint(trainer: PPOTrainer, directory: str | Path) -> None:
     """Restore policy, value head, optimizer, step and shuffling state from :func:`save_checkpoint`'s output.
 
     Raises:
-        TrainingError: the checkpoint does not match the policy (another model or a corrupt file).
+        TrainingError: the checkpoint does not match the policy (another model), a file is damaged, or a ``.pt``
+            file holds more than tensors and plain data (it is loaded with ``weights_only=True``: it could run code).
     """
     from safetensors.torch import load_file
 
@@ -81,8 +83,21 @@ def load_checkpoint(trainer: PPOTrainer, directory: str | Path) -> None:
             f"checkpoint {directory} does not fit this policy (missing {sorted(missing)[:3]}, unexpected "
             f"{sorted(unexpected)[:3]}); resume with the model it was trained from, or use a new --output-dir"
         )
-    trainer.model.load_value_head(directory)
-    state = torch.load(directory / _STATE_FILE, weights_only=False)
+    try:
+        trainer.model.load_value_head(directory)
+        # weights_only: a checkpoint folder may come from someone else, and a full unpickle runs any code it names.
+        state = torch.load(directory / _STATE_FILE, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise TrainingError(
+            f"checkpoint {directory} was not loaded: it holds more than tensors and numbers "
+            f"({_reason(exc)}), and unpickling it could run code; resume only from checkpoints you made, "
+            "or use a new --output-dir"
+        ) from None
+    except (RuntimeError, EOFError) as exc:
+        raise TrainingError(
+            f"checkpoint {directory} is damaged ({_reason(exc)}); delete it to resume from the one before, "
+            "or use a new --output-dir"
+        ) from None
     trainer.optimizer.load_state_dict(state["optimizer"])
     trainer.generator.set_state(state["generator"])
     trainer.step_count = int(state["step"])
@@ -134,6 +149,13 @@ def train(
     if tokenizer is not None:
         tokenizer.save_pretrained(output_dir)
     return history
+
+
+def _reason(exc: BaseException) -> str:
+    """The sentence of torch's many-line message that says what went wrong (the refused global, if any)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+    line = next((line for line in lines if "GLOBAL" in line), lines[0])
+    return line.split(". ")[0].rstrip(".")
 
 
 def _prune(output_dir: Path) -> None:

@@ -2,12 +2,14 @@
 
 import json
 import math
+import os
+import shlex
 
 import pytest
 import torch
 from agent_gym.baselines.ppo import PPOConfig, PPOTrainer, collate, latest_checkpoint, train
 
-from agent_gym.errors import ConfigError, DivergenceError
+from agent_gym.errors import ConfigError, DivergenceError, TrainingError
 
 CONFIG = PPOConfig.cpu_smoke(learning_rate=1e-3, minibatch_size=2, kl_coef=0.01)
 
@@ -113,3 +115,48 @@ def test_ablation_switches_train(make_lm, make_batch):
     for config in (no_adv_mask, PPOConfig.cpu_smoke(advantage_mask=False, loss_mask=False)):
         metrics = PPOTrainer(make_lm(0), config).step(make_batch(0))
         assert math.isfinite(metrics["loss"])
+
+
+class _RunsCode:
+    """Unpickling this runs a shell command that creates ``marker``: what a hostile checkpoint would carry."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {shlex.quote(str(self.marker))}",)
+
+
+def _one_step_run(make_lm, make_batch, output_dir):
+    train(PPOTrainer(make_lm(0), CONFIG), lambda policy, step: make_batch(step), steps=1, output_dir=output_dir)
+    return output_dir / "checkpoint-1"
+
+
+@pytest.mark.parametrize("poisoned", ["trainer_state.pt", "value_head.pt"])
+def test_resume_refuses_a_checkpoint_that_would_run_code(poisoned, make_lm, make_batch, tmp_path):
+    checkpoint = _one_step_run(make_lm, make_batch, tmp_path / "run")
+    control, marker = tmp_path / "control", tmp_path / "marker"
+    torch.save({"step": 1, "payload": _RunsCode(control)}, tmp_path / "control.pt")
+    torch.load(tmp_path / "control.pt", weights_only=False)
+    assert control.exists()  # the payload is real: a full unpickle runs it
+    torch.save({"step": 1, "payload": _RunsCode(marker)}, checkpoint / poisoned)
+    with pytest.raises(TrainingError) as refused:
+        train(PPOTrainer(make_lm(0), CONFIG), lambda policy, step: make_batch(step), steps=2, output_dir=tmp_path / "run")
+    assert str(refused.value) == (
+        f"checkpoint {checkpoint} was not loaded: it holds more than tensors and numbers (Trying to load unsupported "
+        "GLOBAL posix.system whose module posix is blocked), and unpickling it could run code; resume only from "
+        "checkpoints you made, or use a new --output-dir"
+    )
+    assert not marker.exists()
+
+
+def test_resume_from_a_damaged_state_file_says_which_checkpoint(make_lm, make_batch, tmp_path):
+    checkpoint = _one_step_run(make_lm, make_batch, tmp_path)
+    state = checkpoint / "trainer_state.pt"
+    state.write_bytes(state.read_bytes()[:100])
+    with pytest.raises(TrainingError) as refused:
+        train(PPOTrainer(make_lm(0), CONFIG), lambda policy, step: make_batch(step), steps=2, output_dir=tmp_path)
+    assert str(refused.value) == (
+        f"checkpoint {checkpoint} is damaged (PytorchStreamReader failed reading zip archive: failed finding central "
+        "directory); delete it to resume from the one before, or use a new --output-dir"
+    )
