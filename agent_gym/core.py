@@ -38,7 +38,8 @@ class AgentEnv(gym.Env[ObsType, str]):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.render_mode = render_mode
         self.max_action_chars = max_action_chars
-        self.observation_space = History(max_messages=max_messages)
+        # Assistant messages hold up to max_action_chars; env-written messages are clipped to the same bound.
+        self.observation_space = History(max_messages=max_messages, max_content_length=max(1 << 20, max_action_chars))
         self.action_space = FreeText(max_length=max_action_chars)
         self._messages: list[dict[str, Any]] = []
         self._episode_over = True

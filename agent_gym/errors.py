@@ -6,6 +6,8 @@ The tree::
     ├── ConfigError (ValueError)  bad constructor arguments, unknown names (with "did you mean")
     ├── InvalidActionError (TypeError)
     │                             an action that is neither a str nor an assistant-message dict
+    ├── NotPlainJSON (ValueError) a model-written value that is not plain, bounded JSON; never leaves ``step``:
+    │                             the env records it as an ``invalid_arguments`` failure
     ├── ResetNeeded (RuntimeError)
     │                             ``step`` called before ``reset`` or after the episode ended
     ├── ToolDefinitionError       a function that cannot become a Tool (missing hints or docstring)
@@ -38,6 +40,7 @@ __all__ = [
     "EnvCheckError",
     "InvalidActionError",
     "MissingDependency",
+    "NotPlainJSON",
     "PolicyError",
     "ResetNeeded",
     "ResultsError",
@@ -60,6 +63,10 @@ class ConfigError(AgentGymError, ValueError):
 
 class InvalidActionError(AgentGymError, TypeError):
     """An action of the wrong Python type (strings of any content are always valid actions)."""
+
+
+class NotPlainJSON(AgentGymError, ValueError):
+    """A model-written value that is not plain, bounded JSON (see :func:`agent_gym.tools.plain_json.plain_json`)."""
 
 
 class ResetNeeded(AgentGymError, RuntimeError):

@@ -74,6 +74,11 @@ class AnswererEnv(ToolEnv):
         # The source decides which of its metrics the outcome pays (an instance value shadows the class one).
         self.outcome_metric = source.outcome_metric
 
+    @staticmethod
+    def history_bound(max_turns: int, max_tool_calls_per_turn: int) -> int:
+        """A ToolEnv's bound plus the one report :meth:`receive` appends."""
+        return ToolEnv.history_bound(max_turns, max_tool_calls_per_turn) + 1
+
     @property
     def system_prompt(self) -> str:
         example = action_text(self.format.render_turn(answer="your final answer"))

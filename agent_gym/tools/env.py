@@ -22,10 +22,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.core import AgentEnv, ObsType
-from agent_gym.errors import ConfigError, InvalidActionError, RetrievalError, ToolArgumentError
+from agent_gym.errors import ConfigError, InvalidActionError, NotPlainJSON, RetrievalError, ToolArgumentError
 from agent_gym.noise import NoiseModel
 from agent_gym.rewards import Component, Rubric, StepOutcome
 from agent_gym.tools.formats import Action, OpenAIFormat, ToolFormat, get_format, openai_tool_schemas
+from agent_gym.tools.plain_json import plain_json
 from agent_gym.tools.tool import Tool, validate_arguments
 from agent_gym.types import ParsedTurn, Task, ToolCall, ToolFailure, ToolOutput, ToolResult
 
@@ -68,7 +69,8 @@ class ToolEnv(AgentEnv):
         reward: Rubric preset name (``outcome``, ``process``), ``{component: weight}``, or a Rubric.
         noise: Noise preset name (``off``, ``light``, ``heavy``), a dict of NoiseModel fields, or a NoiseModel.
         max_turns: Turns after which the episode is truncated.
-        max_tool_calls_per_turn: Calls beyond this in one turn fail as ``too_many_calls``.
+        max_tool_calls_per_turn: Calls beyond this in one turn are not run; the turn gets one ``too_many_calls``
+            failure. With ``max_turns`` it bounds the history: ``2 + max_turns * (max_tool_calls_per_turn + 2)``.
         max_action_chars: Longer actions are cut to this length (and penalised by ``overlong``).
         instructions: Task instructions placed before the tool description in the system prompt.
         render_mode: ``"ansi"``, ``"human"`` or None.
@@ -79,6 +81,8 @@ class ToolEnv(AgentEnv):
     outcome_metric: ClassVar[str] = "em"
     """Key of :meth:`score_answer`'s result that the ``outcome`` component pays."""
     default_instructions: ClassVar[str] = "Solve the task. Use the tools when they help."
+    splits: ClassVar[tuple[str, ...]] = ()
+    """Data splits the constructor's ``split=`` takes (e.g. ``("train", "dev")``); () when tasks are generated."""
 
     def __init__(
         self,
@@ -93,11 +97,15 @@ class ToolEnv(AgentEnv):
         instructions: str | None = None,
         render_mode: str | None = None,
     ):
-        super().__init__(max_action_chars=max_action_chars, render_mode=render_mode)
         if max_turns < 1 or max_tool_calls_per_turn < 1:
             raise ConfigError(
                 f"max_turns and max_tool_calls_per_turn must be >= 1, got {max_turns} and {max_tool_calls_per_turn}"
             )
+        super().__init__(
+            max_action_chars=max_action_chars,
+            max_messages=self.history_bound(max_turns, max_tool_calls_per_turn),
+            render_mode=render_mode,
+        )
         names = [t.name for t in tools]
         if len(set(names)) != len(names):
             raise ConfigError(f"tool names must be unique, got {names}")
@@ -116,6 +124,12 @@ class ToolEnv(AgentEnv):
         self._turn = 0
         self._well_formed_turns = 0
         self._seen_calls: set[str] = set()
+
+    @staticmethod
+    def history_bound(max_turns: int, max_tool_calls_per_turn: int) -> int:
+        """Most messages a history can hold: system and task, then per turn the assistant message, one tool
+        message per call run and one feedback message."""
+        return 2 + max_turns * (max_tool_calls_per_turn + 2)
 
     # -- hooks for subclasses ---------------------------------------------------------------------------------
 
@@ -149,6 +163,11 @@ class ToolEnv(AgentEnv):
         return f"{self.instructions}\n\n{self.format.render_tools(list(self.tools.values()))}"
 
     @property
+    def num_tasks(self) -> int | None:
+        """How many tasks ``reset(options={"index": i})`` can select; None when any index makes a task."""
+        return None
+
+    @property
     def task(self) -> Task | None:
         """The current task (hidden facts included); None before the first reset."""
         return self._task
@@ -171,16 +190,17 @@ class ToolEnv(AgentEnv):
 
     def step(self, action: Action) -> tuple[ObsType, float, bool, bool, dict[str, Any]]:
         self._check_can_step()
+        # Read the action before touching any state: a rejected action (wrong type) changes nothing.
+        message, truncated_action, to_parse, refused = self._assistant_message(action)
         self._turn += 1
-        message, truncated_action, to_parse = self._assistant_message(action)
         self._append(message)
-        parsed = self._parse(to_parse)
+        parsed = self._parse(to_parse, refused)
         answered = parsed.answer is not None
         # A turn that answers ends the episode; calls in it are not run.
         results, signals, repeated = ((), {}, 0) if answered else self._run_calls(parsed.tool_calls)
         feedback = self._feedback(parsed)
         if feedback:
-            self._append({"role": "user", "content": feedback})
+            self._append({"role": "user", "content": self._clip(feedback)})
 
         self._well_formed_turns += parsed.well_formed
         terminated = answered
@@ -207,19 +227,15 @@ class ToolEnv(AgentEnv):
         results: list[ToolResult] = []
         signals: dict[str, float] = {}
         repeated = 0
-        for k, call in enumerate(calls):
+        for call in calls:
             repeated += call.key() in self._seen_calls
             self._seen_calls.add(call.key())
-            if k < self.max_tool_calls_per_turn:
-                result = self._run(call)
-            else:
-                limit = f"at most {self.max_tool_calls_per_turn} calls per turn; this one was not run"
-                result = _failed(call, "too_many_calls", limit)
+            result = self._run(call)
             meaning = self.interpret(call, result)
             for name, value in meaning.signals.items():
                 signals[name] = signals.get(name, 0.0) + float(value)
             results.append(result)
-            self._append(self.format.tool_message(call, meaning.content))
+            self._append(self.format.tool_message(call, self._clip(meaning.content)))
         return tuple(results), signals, repeated
 
     def _step_info(self, outcome: StepOutcome, metrics: dict[str, float], components: dict[str, float]) -> dict[str, Any]:
@@ -247,40 +263,81 @@ class ToolEnv(AgentEnv):
 
     # -- the step's parts -----------------------------------------------------------------------------------
 
-    def _assistant_message(self, action: Action) -> tuple[dict[str, Any], bool, Action]:
-        """The history message for an action, whether it was cut, and the (cut) action to parse."""
-        if isinstance(action, str):
-            cut = len(action) > self.max_action_chars
-            text = action[: self.max_action_chars]
-            return {"role": "assistant", "content": text}, cut, text
-        if isinstance(action, Mapping):
-            content = action.get("content")
-            content = content if isinstance(content, str) else ""
-            cut = len(content) > self.max_action_chars
-            # Plain JSON (anything unserialisable becomes its str()), so the history stays serialisable.
-            raw_calls = json.loads(json.dumps(action.get("tool_calls"), default=str))
-            to_parse = {"role": "assistant", "content": content[: self.max_action_chars], "tool_calls": raw_calls}
-            message: dict[str, Any] = {"role": "assistant", "content": to_parse["content"]}
-            if isinstance(raw_calls, list) and raw_calls:
-                # Malformed entries are reported as parse errors; the history keeps the well-shaped ones.
-                message["tool_calls"] = [c for c in raw_calls if isinstance(c, dict)]
-            return message, cut, to_parse
-        raise InvalidActionError(
-            f"an action must be a str (the assistant turn) or an assistant message dict, got {type(action).__name__}"
-        )
+    def _assistant_message(self, action: Action) -> tuple[dict[str, Any], bool, Action, tuple[ToolFailure, ...]]:
+        """Read an action at the door, changing nothing: its history message, whether it was cut, the (cut) action
+        to parse, and the native calls refused here.
 
-    def _parse(self, action: Action) -> ParsedTurn:
-        """Parse with the env's format (native ``tool_calls`` are understood whatever it is); give every call an id."""
+        Raises:
+            InvalidActionError: the action is neither a str nor a mapping.
+        """
+        if isinstance(action, str):
+            text = action[: self.max_action_chars]
+            return {"role": "assistant", "content": text}, len(action) > self.max_action_chars, text, ()
+        if not isinstance(action, Mapping):
+            raise InvalidActionError(
+                f"an action must be a str (the assistant turn) or an assistant message dict, got {type(action).__name__}"
+            )
+        try:
+            content, raw_calls = action.get("content"), action.get("tool_calls")
+        except Exception as exc:  # a mapping whose get() raises is not an assistant message
+            raise InvalidActionError(f"the action mapping could not be read: {type(exc).__name__}: {exc}") from None
+        content = content if isinstance(content, str) else ""
+        text = content[: self.max_action_chars]
+        calls, refused = self._admit_native_calls(raw_calls)
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:
+            # Malformed entries are reported as parse errors; the history keeps the well-shaped ones.
+            message["tool_calls"] = [c for c in calls if isinstance(c, dict)]
+        to_parse = {"role": "assistant", "content": text, "tool_calls": calls}
+        return message, len(content) > self.max_action_chars, to_parse, refused
+
+    def _admit_native_calls(self, raw_calls: Any) -> tuple[list[Any] | None, tuple[ToolFailure, ...]]:
+        """Plain-JSON copies of the first ``max_tool_calls_per_turn`` native calls; the refusals, as failures.
+
+        Entries past the cap are not even read (100k calls in one turn once took 30 s and 586 MB).
+        """
+        if raw_calls is None:
+            return None, ()
+        if not isinstance(raw_calls, (list, tuple)):
+            return None, (ToolFailure(kind="parse_error", message=f'"tool_calls" must be a list, got {type(raw_calls).__name__}'),)
+        cap = self.max_tool_calls_per_turn
+        admitted: list[Any] = []
+        refused: list[ToolFailure] = []
+        for k in range(min(len(raw_calls), cap)):
+            try:
+                admitted.append(plain_json(raw_calls[k], max_chars=self.max_action_chars))
+            except NotPlainJSON as exc:
+                refused.append(ToolFailure(kind="invalid_arguments", message=f"tool call {k} {exc}"))
+        if len(raw_calls) > cap:
+            refused.append(_too_many_calls(cap, len(raw_calls) - cap))
+        return admitted, tuple(refused)
+
+    def _parse(self, action: Action, refused: tuple[ToolFailure, ...] = ()) -> ParsedTurn:
+        """Parse with the env's format (native ``tool_calls`` are understood whatever it is); give every call an id;
+        keep at most ``max_tool_calls_per_turn`` calls, the rest refused as one ``too_many_calls`` failure."""
         parsed = self.format.parse(action, self.tools)
         if isinstance(action, Mapping) and action.get("tool_calls") is not None and not isinstance(self.format, OpenAIFormat):
             native = _NATIVE_CALLS.parse(action, self.tools)
             parsed = parsed.model_copy(
                 update={"tool_calls": native.tool_calls + parsed.tool_calls, "failures": native.failures + parsed.failures}
             )
+        cap = self.max_tool_calls_per_turn
+        failures = refused + parsed.failures
+        already_refused = any(f.kind == "too_many_calls" for f in refused)
+        if len(parsed.tool_calls) > cap and not already_refused:
+            failures += (_too_many_calls(cap, len(parsed.tool_calls) - cap),)
         calls = tuple(
-            c if c.id else c.model_copy(update={"id": f"call_{self._turn}_{k}"}) for k, c in enumerate(parsed.tool_calls)
+            c if c.id else c.model_copy(update={"id": f"call_{self._turn}_{k}"}) for k, c in enumerate(parsed.tool_calls[:cap])
         )
-        return parsed.model_copy(update={"tool_calls": calls})
+        return parsed.model_copy(update={"tool_calls": calls, "failures": failures})
+
+    def _clip(self, text: str) -> str:
+        """Env-written text cut to what the observation space holds (a tool may return anything)."""
+        limit = self.observation_space.max_content_length
+        if len(text) <= limit:
+            return text
+        marker = f"\n[cut to {limit} characters from {len(text)}]"
+        return text[: limit - len(marker)] + marker
 
     def _run(self, call: ToolCall) -> ToolResult:
         tool = self.tools.get(call.name)
@@ -324,6 +381,10 @@ class ToolEnv(AgentEnv):
         if not parsed.tool_calls and parsed.answer is None and not parsed.failures:
             problems.append("Your turn contained no tool call and no answer. Call a tool, or give the final answer.")
         return "\n".join(problems)
+
+
+def _too_many_calls(cap: int, extra: int) -> ToolFailure:
+    return ToolFailure(kind="too_many_calls", message=f"at most {cap} calls per turn; {extra} more were not run")
 
 
 def _failed(call: ToolCall, kind: str, message: str) -> ToolResult:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import agent_gym.registry
 from agent_gym.registry import registered_envs
 from agent_gym.testing import schema_calls
-from agent_gym.testing.strategies import actions
+from agent_gym.testing.strategies import actions, hostile_message_actions, hostile_texts
 from agent_gym.utils import check_env
 
 ENV_IDS = sorted(registered_envs())
@@ -110,3 +110,22 @@ def test_step_never_raises_on_any_text(env_id, text, seed):
     assert obs[: len(before)] == before
     assert math.isfinite(reward) and math.isclose(sum(info["reward_components"].values()), reward, abs_tol=1e-9)
     json.dumps(info)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@settings(max_examples=60, deadline=None)
+@given(
+    turns=st.lists(st.one_of(hostile_message_actions(["search", "lookup"]), hostile_texts(["search", "lookup"])), max_size=4),
+    seed=st.integers(0, 2**16),
+)
+def test_step_never_raises_on_hostile_content_and_stays_in_the_space(env_id, turns, seed):
+    env = _ENVS.setdefault(env_id, gym.make(env_id, noise="light", reward="process"))
+    obs, _ = env.reset(seed=seed)
+    for action in turns:
+        before = obs
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert env.observation_space.contains(obs) and obs[: len(before)] == before
+        assert math.isfinite(reward)
+        json.dumps(info, allow_nan=False)
+        if terminated or truncated:
+            break

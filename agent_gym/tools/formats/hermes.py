@@ -6,7 +6,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
+from agent_gym.errors import NotPlainJSON
 from agent_gym.tools.formats.base import Action, ToolFormat, action_text, extract_answer
+from agent_gym.tools.plain_json import plain_json
 from agent_gym.tools.tool import Tool
 from agent_gym.types import ParsedTurn, ToolCall, ToolFailure
 
@@ -18,7 +20,11 @@ _WS = re.compile(r"\s*")
 
 
 def parse_call_object(obj: object) -> ToolCall | ToolFailure:
-    """Validate a decoded ``{"name": ..., "arguments": ...}`` object (arguments may be a JSON string)."""
+    """Validate a decoded ``{"name": ..., "arguments": ...}`` object (arguments may be a JSON string).
+
+    Arguments must be plain, bounded JSON (:func:`~agent_gym.tools.plain_json.plain_json`); others are
+    refused as ``invalid_arguments``.
+    """
     if not isinstance(obj, dict):
         return ToolFailure(kind="parse_error", message=f"a tool call must be a JSON object, got {type(obj).__name__}")
     name = obj.get("name")
@@ -32,6 +38,10 @@ def parse_call_object(obj: object) -> ToolCall | ToolFailure:
             return ToolFailure(kind="parse_error", message=f"arguments of {name!r} are not valid JSON: {exc}")
     if not isinstance(arguments, dict):
         return ToolFailure(kind="parse_error", message=f'"arguments" of {name!r} must be a JSON object')
+    try:
+        arguments = plain_json(arguments)
+    except NotPlainJSON as exc:  # e.g. nested past what the info and the stores can serialise
+        return ToolFailure(kind="invalid_arguments", message=f"arguments of {name!r} {exc}")
     return ToolCall(name=name, arguments=arguments, id=str(obj["id"]) if isinstance(obj.get("id"), str) else "")
 
 
