@@ -1,7 +1,8 @@
 """The default retriever: BM25 in-process with ``bm25s``, its index cached on disk and shared in the process.
 
 The index of a corpus is built once: later envs in the same process reuse the in-memory index, later
-processes load it from the cache (see :mod:`agent_gym.retrieval.cache`). Scores follow Lucene's BM25
+processes load it from the cache (see :mod:`agent_gym.retrieval.cache`) after checking it against the corpus:
+an entry that does not match is reported, deleted and rebuilt. Scores follow Lucene's BM25
 (``method="lucene"``) with Anserini's defaults ``k1=0.9, b=0.4`` and the analyzer of
 :mod:`agent_gym.retrieval.analysis`, so rankings match the ``lucene`` backend; ties go to the earlier passage.
 """
@@ -20,7 +21,7 @@ import numpy as np
 from agent_gym.errors import ConfigError
 from agent_gym.retrieval.analysis import ANALYZER_VERSION, analyze
 from agent_gym.retrieval.base import Passage, clean_query
-from agent_gym.retrieval.cache import CACHE_ENV_VAR, cache_key, cache_root, cached_directory
+from agent_gym.retrieval.cache import CACHE_ENV_VAR, cache_key, cache_root, cached_directory, discard_entry
 from agent_gym.retrieval.corpus import Corpus
 
 __all__ = ["BM25Retriever", "top_k"]
@@ -28,6 +29,7 @@ __all__ = ["BM25Retriever", "top_k"]
 logger = logging.getLogger(__name__)
 _SHARED: dict[str, Any] = {}  # cache key -> bm25s.BM25: one index per corpus and settings in the process
 _LOCK = threading.Lock()
+_SPOT_CHECKS = 32  # passages re-analysed when an index is loaded from disk: ~5 ms (the pooled corpus: ~3 s for all)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -100,26 +102,60 @@ class BM25Retriever:
         def build(directory: Path) -> None:
             self._build().save(str(directory), show_progress=False)
 
-        for attempt in range(2):
+        for _ in range(2):
             try:
-                directory, built = cached_directory("bm25", self.key, build, root=root)
+                directory, built = cached_directory("bm25", self.key, build, root=root, fingerprint=self.corpus.content_hash)
             except OSError as exc:  # read-only or invalid cache location: work without a disk cache
                 logger.warning("cannot use the index cache under %s (%s); set %s to a writable folder", root, exc, CACHE_ENV_VAR)
                 return self._build(), "built"
             try:
                 index = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
-            except Exception as exc:  # verified files that still do not load: rebuild once
-                logger.warning("cannot load the bm25 index at %s (%s); rebuilding it", directory, exc)
-                (directory / "manifest.json").unlink(missing_ok=True)
-                if attempt:
-                    raise
-                continue
-            if int(index.scores["num_docs"]) != len(self.corpus):
-                (directory / "manifest.json").unlink(missing_ok=True)
-                continue
-            return index, "built" if built else "disk"
+                problem = self._mismatch(index)
+            except Exception as exc:  # files that match their manifest can still be unloadable (a rewritten manifest)
+                problem = f"cannot be loaded ({type(exc).__name__}: {exc})"
+            if problem is None:
+                return index, "built" if built else "disk"
+            discard_entry(directory, problem)
         logger.warning("the bm25 cache under %s keeps failing; using an in-memory index", root)
         return self._build(), "built"
+
+    def _mismatch(self, index: Any) -> str | None:
+        """What in a loaded index contradicts this corpus and these settings (completing "index cache entry X ..."), or None.
+
+        The manifest's checksums catch damaged files, not a manifest rewritten to match altered ones, so this reads
+        the index itself: its settings and shape in full, and the terms of :data:`_SPOT_CHECKS` passages spread over
+        the corpus (all of a small one). Analysing every passage would cost as much as building the index.
+        """
+        n, scores = len(self.corpus), index.scores
+        if int(scores["num_docs"]) != n:
+            return f"indexes {int(scores['num_docs'])} passages but the corpus has {n}"
+        if (float(index.k1), float(index.b), index.method) != (self.k1, self.b, "lucene"):
+            return f"was built with k1={index.k1}, b={index.b}, method={index.method!r}"
+        data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
+        vocab = {term: int(column) for term, column in index.vocab_dict.items() if term}  # "" has no column
+        columns = len(indptr) - 1
+        consistent = (
+            columns == len(vocab)
+            and set(vocab.values()) == set(range(columns))
+            and indptr[0] == 0
+            and indptr[-1] == len(indices) == len(data)
+            and bool(np.all(np.diff(indptr) >= 0))
+            and (indices.size == 0 or (int(indices.min()) >= 0 and int(indices.max()) < n))
+        )
+        if not consistent:
+            return "has an inconsistent term index"
+        if not bool(np.all(np.isfinite(data) & (data > 0))):
+            return "has scores that are not positive finite numbers"
+        sample = np.unique(np.linspace(0, n - 1, min(n, _SPOT_CHECKS)).astype(int))
+        positions = np.flatnonzero(np.isin(indices, sample))
+        indexed: dict[int, set[int]] = {int(i): set() for i in sample}
+        for doc, column in zip(indices[positions], np.searchsorted(indptr, positions, side="right") - 1, strict=True):
+            indexed[int(doc)].add(int(column))
+        for i in sample:
+            passage = self.corpus[int(i)]
+            if {vocab.get(term, -1) for term in analyze(passage.contents) if term} != indexed[int(i)]:
+                return f"does not index passage {int(i)} ({passage.id!r}) as the corpus has it"
+        return None
 
     # -- search ----------------------------------------------------------------------------------------------
 
