@@ -4,18 +4,29 @@ Each finished episode is one line, written with a single ``write`` and made dura
 the next episode starts, so a run killed at any moment leaves at most one incomplete last line. Opening the
 store repairs that (the torn line is cut off and its episode runs again), keeps the first copy of an episode
 that somehow appears twice, and reports every line it cannot use by number while keeping the valid ones.
+
+Every text is made encodable before it is written: a lone surrogate (``"\\ud800"``, which a policy can emit
+and no UTF-8 file can hold) is replaced with U+FFFD and counted in the record's ``replaced_surrogates``, so one
+bad character costs one character, not the run. A write that fails (full disk) is rolled back to the last
+complete line and raised as a one-line :class:`~agent_gym.errors.ResultsError`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 from agent_gym.baselines.method import PlayedEpisode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["EpisodeKey", "EpisodeRecord", "EpisodeStore", "StoreProblem"]
+from .folder import disk_error
+
+__all__ = ["EpisodeKey", "EpisodeRecord", "EpisodeStore", "StoreProblem", "replace_surrogates"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 EpisodeKey = tuple[str, str, int]
 """(method, dataset, question index): what identifies an episode within a run."""
@@ -40,6 +51,8 @@ class EpisodeRecord(BaseModel):
     """Seconds from the start of its batch to the end of this episode (measured; differs between runs)."""
     played: PlayedEpisode
     """The episode and the policy's cost."""
+    replaced_surrogates: int = 0
+    """Lone surrogates found in the episode's text and replaced with U+FFFD when it was stored."""
 
     @property
     def key(self) -> EpisodeKey:
@@ -73,7 +86,10 @@ class EpisodeStore:
         self.run = run
         self.records: dict[EpisodeKey, EpisodeRecord] = {}
         self.problems: list[StoreProblem] = []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise disk_error(exc, self.path.parent) from None
         self._load()
 
     def __contains__(self, key: EpisodeKey) -> bool:
@@ -82,31 +98,72 @@ class EpisodeStore:
     def __len__(self) -> int:
         return len(self.records)
 
-    def append(self, record: EpisodeRecord) -> None:
-        """Write one episode durably; an episode already stored is not written again."""
+    def append(self, record: EpisodeRecord) -> EpisodeRecord:
+        """Write one episode durably and return it as stored; an episode already stored is not written again.
+
+        Raises:
+            ResultsError: the line could not be written (e.g. a full disk); the file is left as it was.
+        """
         if record.key in self.records:
-            return
+            return self.records[record.key]
+        # Python mode: the JSON mode would already have mangled surrogates in dict keys, uncounted.
+        dumped = record.model_dump()
+        data, replaced = replace_surrogates(dumped)
+        changed = replaced or data != dumped  # a joined surrogate pair changes the text without replacing anything
+        if changed:
+            data["replaced_surrogates"] = record.replaced_surrogates + replaced
+            record = EpisodeRecord.model_validate(data)
         line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")) + "\n"
-        with open(self.path, "ab") as handle:
-            handle.write(line.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
+        if changed:  # keep in memory exactly what a rerun reads back
+            record = EpisodeRecord.model_validate_json(line)
+        self._write_line(line.encode("utf-8"))
         self.records[record.key] = record
+        return record
+
+    def _write_line(self, line: bytes) -> None:
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise disk_error(exc, self.path) from None
+        try:
+            size = os.fstat(fd).st_size
+            view = memoryview(line)
+            try:
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                # Cut what part of the line got written, so the file ends with a complete line as before.
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    pass  # the next open cuts the torn line instead
+                raise disk_error(exc, self.path) from None
+        finally:
+            os.close(fd)
 
     def _load(self) -> None:
-        if not self.path.exists():
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
             return
-        data = self.path.read_bytes()
+        except OSError as exc:  # a directory in its place, no permission
+            raise disk_error(exc, self.path) from None
         complete, _, tail = data.rpartition(b"\n")
         lines = complete.split(b"\n") if complete else []
         if tail:
             # A kill during a write leaves a torn last line; cut it so the next append starts a fresh line.
             problem = "incomplete last line (the run was interrupted while writing it); removed, its episode will run again"
             self.problems.append(StoreProblem(line=len(lines) + 1, reason=problem))
-            with open(self.path, "r+b") as handle:
-                handle.truncate(len(complete) + 1 if complete else 0)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                fd = os.open(self.path, os.O_WRONLY)
+                try:
+                    os.ftruncate(fd, len(complete) + 1 if complete else 0)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise disk_error(exc, self.path) from None
         first_line: dict[EpisodeKey, int] = {}
         for number, raw in enumerate(lines, 1):
             record = self._parse(number, raw)
@@ -135,3 +192,31 @@ class EpisodeStore:
             self.problems.append(StoreProblem(line=number, reason=reason))
             return None
         return record
+
+
+def replace_surrogates(value: Any) -> tuple[Any, int]:
+    """``value`` (JSON data) with every lone surrogate in its strings and keys replaced by U+FFFD, and how many.
+
+    A surrogate pair written as two code points is joined into the character it encodes; only lone halves,
+    which no UTF-8 text can hold, are replaced.
+
+    Example:
+        >>> replace_surrogates({"text": "ok \\ud800", "pair": "\\ud83d\\ude00", "n": [1, "fine"]})
+        ({'text': 'ok �', 'pair': '😀', 'n': [1, 'fine']}, 1)
+    """
+    if isinstance(value, str):
+        if not _SURROGATE.search(value):
+            return value, 0
+        joined = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        return _SURROGATE.subn("\ufffd", joined)
+    if isinstance(value, dict):
+        total, out = 0, {}
+        for key, item in value.items():
+            (key, n_key), (item, n_item) = replace_surrogates(key), replace_surrogates(item)
+            out[key] = item
+            total += n_key + n_item
+        return out, total
+    if isinstance(value, list | tuple):
+        pairs = [replace_surrogates(item) for item in value]
+        return type(value)(item for item, _ in pairs), sum(n for _, n in pairs)
+    return value, 0

@@ -1,9 +1,11 @@
-"""Leaderboard test fixtures: a deterministic key-value solver that is sometimes wrong, importable as ``kvpolicy``.
+"""Leaderboard test fixtures: a deterministic key-value solver that is sometimes wrong, importable as ``kvpolicy``
+(``SlowKV``; ``SurrogateKV`` also ends each turn with a lone surrogate).
 
 It is written into a temporary folder put on ``sys.path`` (and on the ``PYTHONPATH`` of subprocesses), so the
 leaderboard loads it through its ``module:attribute`` policy specs exactly as a user's own policy.
 """
 
+import errno
 import os
 import sys
 
@@ -44,6 +46,14 @@ class SlowKV:
         if "-" in value:
             return _call(value)
         return "<answer>nope</answer>" if seed % 3 == 0 else "<answer>%s</answer>" % value
+
+
+class SurrogateKV(SlowKV):
+    """SlowKV whose every turn ends with a lone surrogate, as a model whose tokens split a character can write."""
+
+    def act(self, histories, *, tools=None, seeds=None):
+        turns = super().act(histories, tools=tools, seeds=seeds)
+        return [PolicyTurn(text=turn.text + " \\ud800", token_ids=turn.token_ids) for turn in turns]
 '''
 
 
@@ -57,3 +67,31 @@ def kv_policy(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]))
     sys.modules.pop("kvpolicy", None)
     return folder
+
+
+@pytest.fixture
+def fail_writes(monkeypatch):
+    """``fail_writes(name)``: from now on ``os.write`` to a file called ``name`` writes half of its first chunk and
+    then fails with ENOSPC (a disk that fills up mid-line); returns the sizes it was asked to write.
+    ``fail_writes.undo()`` frees the disk again."""
+
+    real = os.write
+
+    def arm(name: str, after: int = 0) -> list[int]:
+        calls: list[int] = []
+
+        def write(fd, data):
+            if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) != name:
+                return real(fd, data)
+            calls.append(len(data))
+            if len(calls) <= after:
+                return real(fd, data)
+            if len(calls) == after + 1:
+                return real(fd, bytes(data[: len(data) // 2]))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(os, "write", write)
+        return calls
+
+    arm.undo = lambda: monkeypatch.setattr(os, "write", real)
+    return arm

@@ -11,9 +11,11 @@ MODULES = [
     "agent_gym.baselines.naive_rag",
     "agent_gym.baselines.base_tool_call",
     "agent_gym.benchmarks.leaderboard.config",
+    "agent_gym.benchmarks.leaderboard.folder",
     "agent_gym.benchmarks.leaderboard.policies",
     "agent_gym.benchmarks.leaderboard.runner",
     "agent_gym.benchmarks.leaderboard.stats",
+    "agent_gym.benchmarks.leaderboard.store",
     "agent_gym.benchmarks.leaderboard.report",
     "agent_gym.benchmarks.perf",
 ]

@@ -1,9 +1,13 @@
-"""The results file keeps every valid episode, repairs torn writes and reports bad lines by number."""
+"""The results file keeps every valid episode, repairs torn writes, reports bad lines by number, stores any text
+(lone surrogates replaced and counted) and leaves the file as it was when the disk is full."""
+
+import json
 
 import pytest
 from agent_gym.baselines.method import PlayedEpisode
 from agent_gym.benchmarks.leaderboard.store import EpisodeRecord, EpisodeStore
 
+from agent_gym.errors import ResultsError
 from agent_gym.types import Episode
 
 
@@ -61,3 +65,64 @@ def test_empty_files_are_fine(tmp_path, content):
     (tmp_path / "e.jsonl").write_bytes(content)
     store = EpisodeStore(tmp_path / "e.jsonl", "run1")
     assert len(store) == 0 and store.problems == []
+
+
+def _with_text(index: int, text: str, info_key: str = "note") -> EpisodeRecord:
+    record = _record(index)
+    episode = record.played.episode.model_copy(
+        update={"messages": ({"role": "assistant", "content": text},), "reset_info": {info_key: text}}
+    )
+    return record.model_copy(update={"played": PlayedEpisode(episode=episode)})
+
+
+def test_lone_surrogates_are_replaced_counted_and_read_back_as_stored(tmp_path):
+    path = tmp_path / "e.jsonl"
+    store = EpisodeStore(path, "run1")
+    stored = store.append(_with_text(0, "a \ud800 b \udfff", info_key="k\udc80"))
+    store.append(_with_text(1, "pair \ud83d\ude00 kept"))
+    assert stored.replaced_surrogates == 5  # two in the message, two in the info value, one in its key
+    assert stored.played.episode.messages[0]["content"] == "a \ufffd b \ufffd"
+    assert stored.played.episode.reset_info == {"k\ufffd": "a \ufffd b \ufffd"}
+    assert store.records[("m", "d", 1)].played.episode.messages[0]["content"] == "pair 😀 kept"
+    assert store.records[("m", "d", 1)].replaced_surrogates == 0
+    path.read_bytes().decode("utf-8")  # strict: the file is valid UTF-8
+    again = EpisodeStore(path, "run1")
+    assert again.records == store.records and again.problems == []
+
+
+def test_an_old_line_without_the_replacement_count_still_reads(tmp_path):
+    line = _record(0).model_dump(mode="json")
+    del line["replaced_surrogates"]
+    (tmp_path / "e.jsonl").write_text(json.dumps(line) + "\n")
+    assert EpisodeStore(tmp_path / "e.jsonl", "run1").records[("m", "d", 0)] == _record(0)
+
+
+def test_a_full_disk_mid_line_leaves_the_file_as_it_was(tmp_path, fail_writes):
+    path = tmp_path / "e.jsonl"
+    store = EpisodeStore(path, "run1")
+    store.append(_record(0))
+    before = path.read_bytes()
+    calls = fail_writes("e.jsonl")
+    with pytest.raises(ResultsError) as caught:
+        store.append(_record(1))
+    assert str(caught.value) == (
+        f"no space left on the disk of {path}; free some space and run the same command again: it resumes, "
+        "and everything stored so far is kept"
+    )
+    assert len(calls) == 2, "half the line was written before the disk filled up"
+    assert path.read_bytes() == before and ("m", "d", 1) not in store
+    fail_writes.undo()
+    store.append(_record(1))
+    assert len(EpisodeStore(path, "run1")) == 2
+
+
+def test_a_directory_in_place_of_the_results_file_is_named_and_kept(tmp_path):
+    (tmp_path / "e.jsonl").mkdir()
+    (tmp_path / "e.jsonl" / "mine.txt").write_text("keep me")
+    with pytest.raises(ResultsError) as caught:
+        EpisodeStore(tmp_path / "e.jsonl", "run1")
+    path = tmp_path / "e.jsonl"
+    assert str(caught.value) == (
+        f"{path} is a directory, not a file; move it out of the way (e.g. mv {path} {path}.moved) and run the same command again"
+    )
+    assert (tmp_path / "e.jsonl" / "mine.txt").read_text() == "keep me"
