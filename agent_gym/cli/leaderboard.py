@@ -1,7 +1,9 @@
 """``agent-gym leaderboard``: Naive RAG, Base Tool Call and your policies on HotpotQA, 2Wiki and MuSiQue.
 
 Runs on the embedded defaults (SmolLM2-135M-Instruct, the bundled dev records, bm25); resumes where an
-interrupted run stopped; writes Markdown, HTML, PNG plots and JSON next to the run's episodes.
+interrupted run stopped; writes Markdown, HTML, PNG plots and JSON next to the run's episodes. Every failure it
+expects (a bad name or option, a folder held by another run, a full or read-only disk, a damaged file) is one
+line on stderr with the fix: exit code 2 for the command's options, 1 for the rest.
 """
 
 from __future__ import annotations
@@ -81,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         help="torch CPU threads (default 1: robust on shared cores, where more can be many times slower; 0: torch's choice)",
     )
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
-    parser.add_argument("--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>)")
+    parser.add_argument(
+        "--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>); one run at a time holds it"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 

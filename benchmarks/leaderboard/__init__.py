@@ -1,8 +1,9 @@
 """The leaderboard: methods × QA datasets, with bootstrap CIs, resumable after any crash.
 
-``run_leaderboard(config, out_dir)`` plays every missing episode (see :mod:`.runner`), appending each to the
-run's ``episodes.jsonl`` as it finishes (:mod:`.store`), then writes the Markdown, HTML, plots and JSON
-(:mod:`.outputs`). ``agent-gym leaderboard`` is its command line.
+``run_leaderboard(config, out_dir)`` checks the whole run, locks its folder (:mod:`.folder`), plays every
+missing episode (see :mod:`.runner`), appending each to the run's ``episodes.jsonl`` as it finishes
+(:mod:`.store`), then writes the Markdown, HTML, plots and JSON (:mod:`.outputs`). ``agent-gym leaderboard`` is
+its command line.
 """
 
 from __future__ import annotations
@@ -73,8 +74,12 @@ def run_leaderboard(
 
     Returns:
         The report and where its files are.
+
+    Raises:
+        ConfigError: a bad name, env, method/env pair or option (before anything is written or loaded).
+        ResultsError: another run holds the folder, or a file in it cannot be read or written.
     """
-    run = LeaderboardRun(config, out_dir or default_out_dir(config), policy_loader=policy_loader, progress=progress)
-    cells = run.run()
-    report = build_report(run, cells)
-    return report, write_outputs(run.out_dir, report)
+    with LeaderboardRun(config, out_dir or default_out_dir(config), policy_loader=policy_loader, progress=progress) as run:
+        cells = run.run()
+        report = build_report(run, cells)
+        return report, write_outputs(run.out_dir, report)

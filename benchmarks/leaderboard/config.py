@@ -79,6 +79,23 @@ def resolve_dataset(name: str) -> tuple[str, str]:
     raise ConfigError(did_you_mean("dataset", name, [*DATASETS, *registered_envs()]))
 
 
+def _check_unicode(where: str, value: Any) -> None:
+    """Refuse lone surrogates (how Python holds command-line bytes that are not UTF-8): they name episodes, so
+    they cannot be replaced on the way to the results file like text a policy writes."""
+    if isinstance(value, str) and any("\ud800" <= char <= "\udfff" for char in value):
+        raise ConfigError(
+            f"{where} {value!r} is not valid Unicode (bytes that are not UTF-8, e.g. in a folder name); "
+            "rename it, or link to it under a UTF-8 name"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_unicode(f"{where} key", key)
+            _check_unicode(f"{where}[{key!r}]", item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_unicode(f"{where}[{index}]", item)
+
+
 def package_versions() -> dict[str, str]:
     """Python, platform and the versions of the packages that decide a run's numbers (without importing them)."""
     found = {"python": platform.python_version(), "platform": platform.platform()}
@@ -119,11 +136,13 @@ class LeaderboardConfig(BaseModel):
     """Resamples of the bootstrap confidence intervals (95%, percentile method)."""
 
     def check_names(self) -> LeaderboardConfig:
-        """Return self after checking every method and dataset name.
+        """Return self after checking every method and dataset name, and that every text of it can be stored.
 
         Raises:
-            ConfigError: an unknown name, with a "did you mean".
+            ConfigError: an unknown name, with a "did you mean"; a text that is not valid Unicode.
         """
+        for field, value in self.model_dump().items():
+            _check_unicode(field, value)
         for name in self.methods:
             if name not in BASE_METHODS:
                 raise ConfigError(did_you_mean("method", name, list(BASE_METHODS)))

@@ -1,7 +1,7 @@
 """From a finished run to its files: the report, ``leaderboard.md``, ``leaderboard.html``, ``plots/*.png``, ``summary.json``.
 
-Every file is replaced atomically, so a run killed while writing them leaves the previous version (or none),
-and the rerun writes them again.
+Every file is replaced atomically, so a run killed while writing them (or stopped by a full disk) leaves the
+previous version (or none), and the rerun writes them again.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .config import package_versions
+from .folder import disk_error, write_atomic
 from .html import to_html
 from .plots import PLOTTED, score_plot
 from .report import LeaderboardReport, to_markdown
-from .runner import Cell, LeaderboardRun, method_label, write_atomic
+from .runner import Cell, LeaderboardRun, method_label
 from .stats import summarize_cell
 
 __all__ = ["LeaderboardOutputs", "build_report", "write_outputs"]
@@ -50,11 +50,19 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
         notes.append(
             f"{len(stray)} stored episode(s) match no cell of this run (first: {'/'.join(map(str, stray[0]))}); not counted"
         )
-    pinned = json.loads((run.out_dir / "config.json").read_text())
+    replaced = sorted(
+        (key, r.replaced_surrogates) for key, r in run.store.records.items() if key in planned and r.replaced_surrogates
+    )
+    if replaced:  # a policy wrote text that is not valid Unicode; stored with U+FFFD in its place
+        named = ", ".join(f"{'/'.join(map(str, key))} ({n})" for key, n in replaced[:3]) + (", ..." if len(replaced) > 3 else "")
+        notes.append(
+            f"{sum(n for _, n in replaced)} lone surrogate(s) in the text of {len(replaced)} episode(s) were replaced "
+            f"with U+FFFD when stored: {named}"
+        )
     return LeaderboardReport(
         fingerprint=run.fingerprint,
         config=cfg.model_dump(mode="json"),
-        versions=pinned.get("versions") or package_versions(),
+        versions=run.versions,
         methods=[(m, method_label(m)) for m in cfg.method_ids()],
         datasets=list(cfg.datasets),
         cells=summaries,
@@ -63,9 +71,16 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
 
 
 def write_outputs(folder: Path, report: LeaderboardReport) -> LeaderboardOutputs:
-    """Write every output file of ``report`` into ``folder``."""
+    """Write every output file of ``report`` into ``folder``.
+
+    Raises:
+        ResultsError: a file could not be written (its previous version is kept).
+    """
     plots_dir = folder / "plots"
-    plots_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        plots_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise disk_error(exc, plots_dir) from None
     pngs = {measure: score_plot(report, measure) for measure in PLOTTED}
     plot_paths = []
     for measure, png in pngs.items():

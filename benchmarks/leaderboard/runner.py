@@ -4,12 +4,14 @@ Every episode is keyed by (method, dataset, question index) and seeded from that
 into fixed lockstep batches (``0..B-1``, ``B..2B-1``, ...); a batch with a missing episode is played whole,
 and only its missing episodes are written. A batch therefore always has the same members, so even a batched
 model that pads its inputs gives the same turns in a resumed run as in an uninterrupted one.
+
+A run is checked whole before it touches the disk or loads a model: names, every env built once with the run's
+keyword arguments, the question counts, each method against each env, and the generation options of every
+policy. Only then does it lock its folder (:mod:`.folder`) and open the results file.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,11 +27,12 @@ from pydantic import BaseModel, ConfigDict
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.policy import Policy
 
-from .config import BASE_METHODS, LeaderboardConfig, package_versions, resolve_dataset
-from .policies import load_policy, policy_builder, policy_label
+from .config import BASE_METHODS, DATASETS, LeaderboardConfig, package_versions, resolve_dataset
+from .folder import FolderLock, pin_config
+from .policies import check_policy_options, load_policy, policy_builder, policy_label
 from .store import EpisodeRecord, EpisodeStore
 
-__all__ = ["Cell", "LeaderboardRun", "PolicyLoader", "method_label", "task_count", "write_atomic"]
+__all__ = ["Cell", "LeaderboardRun", "PolicyLoader", "method_label", "method_problem", "task_count"]
 
 PolicyLoader = Callable[[str, dict[str, Any]], Policy]
 """(spec, generation options) -> Policy."""
@@ -70,8 +73,26 @@ def task_count(env: gym.Env) -> int | None:
     return None
 
 
+def method_problem(method: str, env: gym.Env) -> str | None:
+    """Why ``method`` cannot play ``env``, or None when it can.
+
+    Naive RAG reads passages from the env's own retriever (``env.unwrapped.retriever``), as
+    :class:`~agent_gym.baselines.naive_rag.NaiveRAG` does; the tool-calling methods play any env.
+    """
+    if method == "naive-rag" and getattr(env.unwrapped, "retriever", None) is None:
+        env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+        return (
+            f"naive-rag cannot run on {env_id}: the env has no retriever to take passages from; "
+            f"leave naive-rag out (--methods base-tool-call) or choose a QA dataset ({', '.join(DATASETS)})"
+        )
+    return None
+
+
 class LeaderboardRun:
     """One run: its folder (``config.json``, ``episodes.jsonl``, the reports) and how to fill it.
+
+    Constructing it checks the whole run (nothing is written, no model is loaded); :meth:`open`, or entering it
+    as a context manager, locks the folder and opens the results file; :meth:`run` plays what is missing.
 
     Args:
         config: What to run.
@@ -79,6 +100,10 @@ class LeaderboardRun:
         policy_loader: (spec, options) -> Policy (the default builds real ones).
         policy_checker: (spec, options) -> anything; raises for a bad spec (cheap: runs for every spec first).
         progress: Show a tqdm progress bar on stderr.
+
+    Raises:
+        ConfigError: an unknown name, an env the run cannot use, a method that cannot play an env, a bad
+            generation option.
     """
 
     def __init__(
@@ -96,34 +121,74 @@ class LeaderboardRun:
         self.policy_loader = policy_loader
         self.policy_checker = policy_checker
         self.progress = progress
-        self._prepare_folder()
-        self.store = EpisodeStore(self.out_dir / "episodes.jsonl", self.fingerprint)
+        for spec in dict.fromkeys(map(self._spec, self.config.method_ids())):
+            check_policy_options(spec, self.config.policy_options)
+        self.cells = self.plan()
+        self.versions: dict[str, str] = package_versions()
+        """The package versions pinned in the run's ``config.json`` (this process's until the run is opened)."""
+        self._lock: FolderLock | None = None
+        self._store: EpisodeStore | None = None
         self._policies: dict[str, Policy] = {}
 
-    def _prepare_folder(self) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.out_dir / "config.json"
-        pinned = {"fingerprint": self.fingerprint, "config": self.config.model_dump(mode="json"), "versions": package_versions()}
-        if path.exists():
-            old = json.loads(path.read_text())
-            if old.get("fingerprint") != self.fingerprint:
-                raise ConfigError(
-                    f"{self.out_dir} holds run {old.get('fingerprint')} with another config; "
-                    "use another --out folder (or delete this one) to start a new run"
-                )
-            if old.get("versions") != pinned["versions"]:
-                print(f"warning: package versions differ from the ones pinned in {path}; resuming anyway", file=sys.stderr)
-            return
-        write_atomic(path, json.dumps(pinned, indent=2) + "\n")
+    def open(self) -> LeaderboardRun:
+        """Lock the run's folder, pin or check its ``config.json`` and open its results file (idempotent).
+
+        Raises:
+            ResultsError: another run holds the folder, or a file in it cannot be read or written.
+            ConfigError: the folder holds a run of another config.
+        """
+        if self._lock is not None:
+            return self
+        lock = FolderLock.acquire(self.out_dir)
+        try:
+            self.versions = pin_config(self.out_dir, self.fingerprint, self.config.model_dump(mode="json"), self.versions)
+            self._store = EpisodeStore(self.out_dir / "episodes.jsonl", self.fingerprint)
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
+        return self
+
+    def close(self) -> None:
+        """Unlock the folder; the episodes read so far stay in :attr:`store`."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> LeaderboardRun:
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def store(self) -> EpisodeStore:
+        """The run's results file (once the run is open)."""
+        if self._store is None:
+            raise ConfigError("the run is not open yet; use `with LeaderboardRun(...) as run:` or call run.open()")
+        return self._store
 
     def plan(self) -> list[Cell]:
-        """The cells of the run, methods outer, datasets inner, in config order."""
+        """The cells of the run, methods outer, datasets inner, in config order.
+
+        Raises:
+            ConfigError: an env that does not take the run's keyword arguments, that has no fixed number of
+                questions while ``limit`` is None, or that a method cannot play.
+        """
         cells = []
         for dataset in self.config.datasets:
             env_id, _ = resolve_dataset(dataset)
-            env = gym.make(env_id, **self.config.env_kwargs)
-            available = task_count(env)
-            env.close()
+            try:
+                env = gym.make(env_id, **self.config.env_kwargs)
+            except TypeError as exc:  # an argument the env's constructor does not have
+                raise ConfigError(f"{env_id} does not take the --env-kwarg options {self.config.env_kwargs} ({exc})") from None
+            try:
+                available = task_count(env)
+                problems = [p for p in (method_problem(m, env) for m in self.config.method_ids()) if p]
+            finally:
+                env.close()
+            if problems:
+                raise ConfigError(problems[0])
             if available is None and self.config.limit is None:
                 raise ConfigError(f"{env_id} has no fixed number of questions; give --limit")
             n = available if self.config.limit is None else min(self.config.limit, available or self.config.limit)
@@ -133,10 +198,11 @@ class LeaderboardRun:
         return sorted(cells, key=lambda c: order[c.method])
 
     def run(self) -> list[Cell]:
-        """Play every missing episode of the plan; return the plan."""
+        """Play every missing episode of the plan (opening the run first if needed); return the plan."""
         from tqdm.auto import tqdm
 
-        cells = self.plan()
+        self.open()
+        cells = self.cells
         total = sum(len(c.indices) for c in cells)
         done = sum(1 for c in cells for i in c.indices if (c.method, c.dataset, i) in self.store)
         needed = [c.method for c in cells if any((c.method, c.dataset, i) not in self.store for i in c.indices)]
@@ -197,13 +263,3 @@ class LeaderboardRun:
         if method == "naive-rag":
             return NaiveRAG(policy, k=self.config.k)
         return BaseToolCall(policy, name=method_label(method))
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write a file so that a kill leaves either the old or the new version, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(text.encode("utf-8") if isinstance(text, str) else text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

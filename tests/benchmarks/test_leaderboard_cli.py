@@ -50,9 +50,14 @@ def test_an_unreachable_endpoint_fails_fast_with_its_url(capsys, tmp_path):
 
 
 def test_a_folder_of_another_config_is_refused(tmp_path):
-    LeaderboardRun(LeaderboardConfig(datasets=("KeyValueLookup-v0",), limit=2), tmp_path, progress=False)
+    kv = {"methods": ("base-tool-call",), "datasets": ("KeyValueLookup-v0",)}
+    with LeaderboardRun(LeaderboardConfig(**kv, limit=2), tmp_path, progress=False):
+        pass
+    other = LeaderboardRun(LeaderboardConfig(**kv, limit=3), tmp_path, progress=False)  # checking writes nothing
     with pytest.raises(ConfigError, match="another config; use another --out folder"):
-        LeaderboardRun(LeaderboardConfig(datasets=("KeyValueLookup-v0",), limit=3), tmp_path, progress=False)
+        other.open()
+    with pytest.raises(ConfigError, match=r"^the run is not open yet; use `with LeaderboardRun\(...\) as run:`"):
+        _ = other.store
 
 
 def test_policy_specs():
