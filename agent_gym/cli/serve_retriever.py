@@ -5,6 +5,7 @@ Examples::
     agent-gym serve-retriever                               # bm25 over the pooled bundled dev paragraphs
     agent-gym serve-retriever --dataset hotpotqa --port 8001
     agent-gym serve-retriever --corpus wiki.jsonl --retriever lucene --host 0.0.0.0
+    agent-gym serve-retriever --body-timeout-s 30 --docs        # slow clients; API pages at /docs
 
 Then ``gym.make("MultiHopQA-v0", retriever="http://127.0.0.1:8000")``.
 """
@@ -20,6 +21,9 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from agent_gym.retrieval.server import ServerLimits  # light: pydantic only
+
+    limits = ServerLimits()
     parser = argparse.ArgumentParser(prog="agent-gym serve-retriever", description="Serve a retriever over HTTP.")
     parser.add_argument("--dataset", action="append", help="dataset(s) whose paragraphs are pooled (default: all three)")
     parser.add_argument("--split", default="dev", help="bundled split to pool (dev or train; default dev)")
@@ -29,19 +33,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--max-batch", type=int, default=256, help="most queries per /batch_search (default 256)")
-    parser.add_argument("--max-k", type=int, default=100, help="most passages per query (default 100)")
-    parser.add_argument("--max-query-chars", type=int, default=2000, help="longest query (default 2000)")
-    parser.add_argument("--max-body-bytes", type=int, default=1_000_000, help="largest request body (default 1 MB)")
+    bounds = [
+        ("--max-batch", int, limits.max_batch, "most queries per /batch_search"),
+        ("--max-k", int, limits.max_k, "most passages per query"),
+        ("--max-query-chars", int, limits.max_query_chars, "longest query"),
+        ("--max-body-bytes", int, limits.max_body_bytes, "largest request body in bytes (413 above)"),
+        ("--header-timeout-s", float, limits.header_timeout_s, "seconds a connection may take to send a request head"),
+        ("--body-timeout-s", float, limits.body_timeout_s, "seconds a request may take to send its body (408 after)"),
+        ("--keep-alive-s", float, limits.keep_alive_s, "seconds an idle connection is kept open"),
+    ]
+    for flag, kind, default, help_text in bounds:
+        shown = f"{default:g}" if kind is float else str(default)
+        parser.add_argument(flag, type=kind, default=default, help=f"{help_text} (default {shown})")
+    parser.add_argument("--docs", action="store_true", help="serve /docs, /redoc and /openapi.json (off by default)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from agent_gym.retrieval import Corpus, make_retriever
     from agent_gym.retrieval.server import ServerLimits, serve
 
+    try:
+        limits = ServerLimits(**{name: getattr(args, name) for name in ServerLimits.model_fields})  # before the slow part
+    except ValidationError as exc:
+        problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        print(f"agent-gym serve-retriever: {problems}", file=sys.stderr)
+        return 2
     try:
         if args.corpus == "pooled":
             from agent_gym.envs.qa.bundled import load_bundled, resolve_datasets
@@ -52,12 +73,9 @@ def main(argv: list[str]) -> int:
         else:
             corpus = Corpus.from_jsonl(args.corpus)
         retriever = make_retriever(args.retriever, corpus, k1=args.k1, b=args.b)
-        limits = ServerLimits(
-            max_query_chars=args.max_query_chars, max_batch=args.max_batch, max_k=args.max_k, max_body_bytes=args.max_body_bytes
-        )
     except (AgentGymError, ValueError) as exc:
         print(f"agent-gym serve-retriever: {exc}", file=sys.stderr)
         return 2
     print(f"serving {retriever!r} on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    serve(retriever, host=args.host, port=args.port, limits=limits, log_level=args.log_level)
+    serve(retriever, host=args.host, port=args.port, limits=limits, log_level=args.log_level, docs=args.docs)
     return 0

@@ -1,11 +1,15 @@
 """The retrieval server: any :class:`~agent_gym.retrieval.base.Retriever` over HTTP (FastAPI on uvicorn).
 
 Endpoints: ``GET /health``, ``POST /search`` and ``POST /batch_search`` (see :mod:`agent_gym.retrieval.remote`
-for the protocol). Requests are bounded: bodies over ``max_body_bytes`` get 413, queries over
-``max_query_chars``, batches over ``max_batch`` and ``k`` over ``max_k`` get 422, each with a message that
-says the limit. FastAPI is imported only when an app is created.
+for the protocol). Requests are bounded (:class:`ServerLimits`): bodies over ``max_body_bytes`` get 413, bodies
+not received within ``body_timeout_s`` 408, bodies that are not UTF-8 and queries over ``max_query_chars``,
+batches over ``max_batch``, ``k`` over ``max_k`` or of another type than an integer 422, each with a message
+that says the limit, and at most a few KB long however many fields are wrong. A connection that has not sent
+a complete request head within ``header_timeout_s`` is closed. ``/docs``, ``/redoc`` and ``/openapi.json``
+are served only on request (``docs=True``). FastAPI and uvicorn are imported only when an app is created.
 """
 
+import asyncio
 import json
 from typing import Annotated, Any  # no `from __future__ import annotations`: FastAPI reads these hints at run time
 
@@ -16,9 +20,12 @@ from agent_gym.retrieval.base import MAX_QUERY_CHARS, Retriever
 
 __all__ = ["ServerLimits", "ServerProcess", "create_app", "serve"]
 
+_MAX_PROBLEMS = 5  # problems listed in a 422 (the rest are counted): 80k extra keys once made a 3.2 MB answer
+_MAX_PROBLEM_CHARS = 200  # a field name can be as long as the body
+
 
 class ServerLimits(BaseModel):
-    """Bounds on what one request may ask."""
+    """Bounds on what one request may ask and how long a client may hold a connection."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -30,33 +37,56 @@ class ServerLimits(BaseModel):
     """Most passages per query."""
     max_body_bytes: int = Field(1_000_000, ge=1)
     """Largest accepted request body."""
+    header_timeout_s: float = Field(10.0, gt=0)
+    """Longest wait for a complete request head, from the connection's opening or the previous response; then
+    the connection is closed. Counts from the start, so a client trickling a byte at a time is cut off too."""
+    body_timeout_s: float = Field(10.0, gt=0)
+    """Longest wait for the whole body once the head has arrived (a body shorter than its ``Content-Length``
+    never arrives); then 408 and the connection is closed."""
+    keep_alive_s: float = Field(5.0, gt=0)
+    """How long an idle connection is kept for its next request (uvicorn's ``timeout_keep_alive``)."""
 
 
-class _BodyLimit:
-    """ASGI middleware answering 413 to bodies larger than ``limit`` bytes (declared or streamed)."""
+class _BoundedBody:
+    """ASGI middleware reading the whole body before the app: 413 over ``max_body_bytes`` (declared or streamed),
+    408 when it is not all there within ``body_timeout_s``, 422 when it is not UTF-8; then replays it to the app.
 
-    def __init__(self, app: Any, limit: int):
-        self.app, self.limit = app, limit
+    Reading it here keeps these answers short and uniform: FastAPI answers a body that is not UTF-8 with a 400,
+    and waits for a body as long as the client keeps the connection open.
+    """
+
+    def __init__(self, app: Any, limits: ServerLimits):
+        self.app, self.limits = app, limits
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limits.max_body_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _send_json(send, 413, {"detail": f"request body of {int(declared)} bytes exceeds the limit of {self.limit}"})
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_json(send, 413, f"request body of {int(declared)} bytes exceeds the limit of {limit}", close=True)
             return
-        body = b""  # read (at most limit + 1 chunk) before the app sees it, then replay it
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            body += message.get("body", b"")
-            if len(body) > self.limit:
-                await _send_json(send, 413, {"detail": f"request body exceeds the limit of {self.limit} bytes"})
-                return
-            if not message.get("more_body", False):
-                break
+        try:
+            body = await asyncio.wait_for(self._read(receive), self.limits.body_timeout_s)
+        except TimeoutError:
+            detail = (
+                f"request body not received within {self.limits.body_timeout_s:g} s; "
+                "send all of it (as many bytes as its Content-Length says) without pausing"
+            )
+            await _send_json(send, 408, detail, close=True)
+            return
+        if body is None:
+            return  # the client went away
+        if len(body) > limit:
+            await _send_json(send, 413, f"request body exceeds the limit of {limit} bytes", close=True)
+            return
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            detail = f"invalid request to {scope['path']}: body is not UTF-8 (byte {exc.start}); send JSON encoded as UTF-8"
+            await _send_json(send, 422, detail)
+            return
         replayed = False
 
         async def replay() -> dict:
@@ -68,16 +98,54 @@ class _BodyLimit:
 
         await self.app(scope, replay, send)
 
+    async def _read(self, receive: Any) -> bytes | None:
+        """The body, or None when the client went away; stops one chunk past the limit."""
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            body += message.get("body", b"")
+            if len(body) > self.limits.max_body_bytes or not message.get("more_body", False):
+                return body
 
-async def _send_json(send: Any, status: int, body: dict) -> None:
-    payload = json.dumps(body).encode()
+
+async def _send_json(send: Any, status: int, detail: str, close: bool = False) -> None:
+    """Answer ``{"detail": detail}``; ``close`` ends the connection (the rest of the body is never read)."""
+    payload = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
-def create_app(retriever: Retriever, limits: ServerLimits | None = None, description: str = "") -> Any:
-    """A FastAPI app serving ``retriever`` within ``limits``."""
+def _clip(text: str, limit: int = _MAX_PROBLEM_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _problems(errors: list[dict]) -> str:
+    """The first :data:`_MAX_PROBLEMS` validation errors as ``field: message``, the rest counted.
+
+    Example:
+        >>> _problems([{"loc": ("body", "k"), "msg": "Input should be a valid integer"}, {"loc": ("body",), "msg": "x"}])
+        'k: Input should be a valid integer; body: x'
+    """
+    shown = [_clip(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}") for e in errors[:_MAX_PROBLEMS]]
+    if len(errors) > _MAX_PROBLEMS:
+        shown.append(f"and {len(errors) - _MAX_PROBLEMS} more")
+    return "; ".join(shown)
+
+
+def create_app(retriever: Retriever, limits: ServerLimits | None = None, description: str = "", docs: bool = False) -> Any:
+    """A FastAPI app serving ``retriever`` within ``limits``.
+
+    Args:
+        retriever: The backend.
+        limits: Request bounds; None uses the defaults of :class:`ServerLimits`.
+        description: Shown in the OpenAPI page; defaults to ``repr(retriever)``.
+        docs: Serve ``/docs``, ``/redoc`` and ``/openapi.json`` (off: they describe the server to anyone who reaches it).
+    """
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
@@ -87,21 +155,28 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
     K = Annotated[int, Field(ge=1, le=limits.max_k)]
 
     class SearchRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+        model_config = ConfigDict(extra="forbid", strict=True)  # strict: "5", 5.0 and true are not a k
         query: Query
         k: K = 5
 
     class BatchRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+        model_config = ConfigDict(extra="forbid", strict=True)
         queries: Annotated[list[Query], Field(max_length=limits.max_batch)]
         k: K = 5
 
-    app = FastAPI(title="agent-gym retriever", description=description or repr(retriever))
+    app = FastAPI(
+        title="agent-gym retriever",
+        description=description or repr(retriever),
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
-        return JSONResponse(status_code=422, content={"detail": f"invalid request to {request.url.path}: {problems}"})
+        return JSONResponse(
+            status_code=422, content={"detail": f"invalid request to {request.url.path}: {_problems(exc.errors())}"}
+        )
 
     def run(fn: Any, *args: Any) -> Any:
         try:
@@ -124,7 +199,47 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
         results = run(retriever.batch_search, request.queries, request.k)
         return {"results": [[p.model_dump() for p in passages] for passages in results]}
 
-    return _BodyLimit(app, limits.max_body_bytes)
+    return _BoundedBody(app, limits)
+
+
+def _protocol_with_header_timeout(timeout_s: float) -> type:
+    """uvicorn's h11 protocol, closing a connection that has no complete request head ``timeout_s`` after it opened
+    or after its previous response.
+
+    uvicorn bounds only the idle time after a response (``timeout_keep_alive``), and any byte received restarts
+    it: a client that connected and sent nothing, or sent its head a byte at a time, held a connection forever.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimeoutProtocol(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._wait_for_head()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._wait_for_head()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
+        def _wait_for_head(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            self._head_timer = None if self.transport.is_closing() else self.loop.call_later(timeout_s, self._head_timed_out)
+
+        def _head_timed_out(self) -> None:
+            self._head_timer = None
+            waiting = self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
+            if waiting and not self.transport.is_closing():  # else a request is being read or answered
+                self.transport.close()
+
+    return HeaderTimeoutProtocol
 
 
 def serve(
@@ -133,11 +248,30 @@ def serve(
     port: int = 8000,
     limits: ServerLimits | None = None,
     log_level: str = "warning",
+    docs: bool = False,
 ) -> None:
-    """Serve ``retriever`` until interrupted (binds loopback unless ``host`` says otherwise)."""
+    """Serve ``retriever`` until interrupted (binds loopback unless ``host`` says otherwise).
+
+    Args:
+        retriever: The backend.
+        host: Interface to bind.
+        port: Port to bind.
+        limits: Request and connection bounds; None uses the defaults of :class:`ServerLimits`.
+        log_level: uvicorn's log level.
+        docs: Serve ``/docs``, ``/redoc`` and ``/openapi.json``.
+    """
     import uvicorn
 
-    uvicorn.run(create_app(retriever, limits), host=host, port=port, log_level=log_level, access_log=False)
+    limits = limits or ServerLimits()
+    uvicorn.run(
+        create_app(retriever, limits, docs=docs),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        http=_protocol_with_header_timeout(limits.header_timeout_s),
+        timeout_keep_alive=limits.keep_alive_s,
+    )
 
 
 class ServerProcess:
