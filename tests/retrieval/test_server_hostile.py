@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(30)]
 
 HEADER_TIMEOUT_S = BODY_TIMEOUT_S = 1.0
 SLACK_S = 2.5  # a loaded 2-core machine: the server may answer late, never early
+EARLY_S = 0.5  # how much of a timeout may pass between the server's timer starting and the test's clock starting
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +67,12 @@ def closed_after(sock: socket.socket, trickle: bytes = b"") -> float:
 
 
 def test_20_silent_clients_are_disconnected_after_the_header_timeout(still_serving):
+    start = time.monotonic()  # before the first connection opens: its timer starts then
     sockets = [connect(still_serving) for _ in range(20)]
-    start = time.monotonic()
     try:
         for sock in sockets:
             assert read_until_closed(sock) == b""
-        assert HEADER_TIMEOUT_S * 0.9 <= time.monotonic() - start <= HEADER_TIMEOUT_S + SLACK_S
+        assert HEADER_TIMEOUT_S <= time.monotonic() - start <= HEADER_TIMEOUT_S + SLACK_S
     finally:
         for sock in sockets:
             sock.close()
@@ -84,7 +85,7 @@ def test_a_request_head_trickled_a_byte_at_a_time_is_cut_off(still_serving, afte
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
         seconds = closed_after(sock, trickle=b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200)
-    assert HEADER_TIMEOUT_S * 0.9 <= seconds <= HEADER_TIMEOUT_S + SLACK_S
+    assert HEADER_TIMEOUT_S - EARLY_S <= seconds <= HEADER_TIMEOUT_S + SLACK_S
 
 
 BODY_408 = (
@@ -103,7 +104,7 @@ def test_a_body_shorter_than_its_content_length_gets_a_408_and_the_connection_is
     head, _, body = response.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 408 Request Timeout") and b"connection: close" in head.lower()
     assert body == BODY_408
-    assert BODY_TIMEOUT_S * 0.9 <= seconds <= BODY_TIMEOUT_S + SLACK_S
+    assert BODY_TIMEOUT_S - EARLY_S <= seconds <= BODY_TIMEOUT_S + SLACK_S
 
 
 def test_a_body_trickled_a_byte_at_a_time_gets_a_408(still_serving):
@@ -122,7 +123,7 @@ def test_a_body_trickled_a_byte_at_a_time_gets_a_408(still_serving):
                 continue
         seconds = time.monotonic() - start
     assert received.startswith(b"HTTP/1.1 408 Request Timeout") and received.endswith(BODY_408)
-    assert BODY_TIMEOUT_S * 0.9 <= seconds <= BODY_TIMEOUT_S + SLACK_S
+    assert BODY_TIMEOUT_S - EARLY_S <= seconds <= BODY_TIMEOUT_S + SLACK_S
 
 
 @pytest.mark.parametrize("path", ["/search", "/batch_search"])
