@@ -138,7 +138,12 @@ def _remove(path: Path) -> None:
 
 
 def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63]
+    """This machine and PID namespace: containers sharing a hostname (host networking) have their own pids."""
+    try:
+        namespace = f"-{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:  # not Linux
+        namespace = ""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63] + namespace
 
 
 def _process_exists(pid: int) -> bool:
@@ -154,9 +159,9 @@ def _process_exists(pid: int) -> bool:
 def _remove_stale_temps(folder: Path) -> None:
     """Delete temporary build folders under ``folder`` left by builds that were killed.
 
-    The name of a temporary folder says its host and process; one of this host whose process is gone is
-    stale at once. Processes of other hosts cannot be checked, so theirs (and unnamed ones) are stale only
-    after :data:`STALE_AFTER_S`.
+    The name of a temporary folder says its host (and PID namespace) and process; one of this host whose
+    process is gone is stale at once. Processes of other hosts cannot be checked, so theirs (and unnamed ones)
+    are stale only after :data:`STALE_AFTER_S`.
     """
     host, now = _host(), time.time()
     for path in folder.iterdir():
