@@ -1,15 +1,18 @@
-"""``agent-gym train {grpo,ppo} --env ENV_ID --policy MODEL``: train a local causal LM on an env.
+"""``agent-gym train {sft,grpo,ppo} --env ENV_ID --policy MODEL``: train a local causal LM on an env.
 
-GRPO runs through TRL's ``GRPOTrainer`` with agent-gym's rollouts; PPO is agent-gym's own. Both write
-``checkpoint-<step>`` folders and the final model into ``--output-dir``, each loadable with
-``--policy transformers -p model=DIR`` (or ``TransformersPolicy(DIR)``). Re-running the same command resumes
-from the newest checkpoint.
+SFT runs TRL's ``SFTTrainer`` on teacher episodes played in the env, through a LoRA adapter; GRPO runs through
+TRL's ``GRPOTrainer`` with agent-gym's rollouts; PPO is agent-gym's own. All three read the **train** split
+(``--split``; the dev split, which the leaderboard scores, only with ``--allow-dev-split``) in seeded epochs
+(:mod:`agent_gym.rollout.tasks`), write ``checkpoint-<step>`` folders and the final model (or adapter) into
+``--output-dir``, loadable with ``--policy DIR``, and resume from the newest checkpoint when re-run.
 
 Examples::
 
-    agent-gym train grpo --env KeyValueLookup-v0 -k hops=1 --policy embedded --steps 2 --output-dir runs/grpo
-    agent-gym train ppo --env KeyValueLookup-v0 -k hops=1 --policy runs/grpo --steps 10 --output-dir runs/ppo
-    agent-gym train grpo --env MultiHopQA-v0 --policy embedded --config gpu-agent-r1 --output-dir runs/r1
+    agent-gym train sft --env MultiHopQA-v0 --config cpu-qa --output-dir runs/sft
+    agent-gym train grpo --env MultiHopQA-v0 --policy runs/sft --config cpu-qa --seed 1 --output-dir runs/grpo
+    agent-gym train ppo --env MultiHopQA-v0 --policy runs/sft --config cpu-qa --seed 3 --output-dir runs/ppo
+    agent-gym train grpo --env KeyValueLookup-v0 -k hops=1 --policy embedded --steps 2 --output-dir runs/kv
+    agent-gym train grpo --env MultiHopQA-v0 --policy runs/sft --config gpu-agent-r1 --output-dir runs/r1
 """
 
 from __future__ import annotations
@@ -46,15 +49,18 @@ def parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agent-gym train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("algorithm", choices=["grpo", "ppo"], help="grpo (through TRL) or ppo (agent-gym's own)")
+    parser.add_argument("algorithm", choices=["sft", "grpo", "ppo"], help="sft and grpo (through TRL) or ppo (ours)")
     parser.add_argument("--env", required=True, help="a registered env id (see `agent-gym list`)")
     parser.add_argument("--kwarg", "-k", action="append", default=[], metavar="KEY=VALUE", help="env argument (repeatable)")
     parser.add_argument("--policy", default="embedded", help="'embedded' (SmolLM2-135M) or a checkpoint folder / .gguf")
     parser.add_argument("--output-dir", required=True, help="checkpoints, metrics.jsonl and the final model go here")
-    parser.add_argument("--config", default="cpu-smoke", help="grpo recipe: cpu-smoke or gpu-agent-r1")
+    parser.add_argument("--config", default="cpu-smoke", help="recipe: cpu-smoke, cpu-qa, gpu-agent-r1 (grpo, ppo), gpu (sft)")
+    parser.add_argument("--split", help="data split to train on (default: train; envs without splits take none)")
+    parser.add_argument("--allow-dev-split", action="store_true", help="allow training on dev, which the leaderboard scores")
+    parser.add_argument("--lora-rank", type=int, help="sft: LoRA rank (default: the recipe's)")
     parser.add_argument("--steps", type=int, help="optimizer steps (default: the recipe's)")
-    parser.add_argument("--episodes", type=int, default=8, help="episodes per step (grpo: tasks × --generations)")
-    parser.add_argument("--generations", type=int, default=4, help="grpo: episodes per task")
+    parser.add_argument("--episodes", type=int, help="episodes per step (grpo: tasks × --generations); sft: episodes in all")
+    parser.add_argument("--generations", type=int, help="grpo: episodes per task")
     parser.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
     parser.add_argument("--max-new-tokens", type=int, help="generation budget per turn")
     parser.add_argument("--max-turns", type=int, help="turn limit per episode")
@@ -65,8 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_policy_model(policy: str) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` of ``embedded`` or of a local checkpoint folder / GGUF file (no hub access)."""
+def load_policy_model(policy: str, *, trainable_adapter: bool = False) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of ``embedded`` or of a local checkpoint / adapter folder or GGUF file (no hub access).
+
+    Args:
+        policy: ``embedded``, a checkpoint folder, a LoRA adapter folder, or a ``.gguf`` file.
+        trainable_adapter: For an adapter folder, keep it a peft model whose adapter trains on (GRPO/PPO from SFT).
+    """
+    from agent_gym.baselines.policies.adapters import is_adapter, load_adapter_model
     from agent_gym.baselines.policies.transformers_lm import load_causal_lm
 
     if policy == "embedded":
@@ -75,21 +87,31 @@ def load_policy_model(policy: str) -> tuple[Any, Any]:
         return load_causal_lm(embedded_checkpoint())
     if not Path(policy).expanduser().exists():
         raise ConfigError(f"--policy must be 'embedded' or a local checkpoint folder / .gguf file, got {policy!r}")
+    if is_adapter(policy):
+        return load_adapter_model(policy, trainable=trainable_adapter)
     return load_causal_lm(policy)
+
+
+def _plan(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> Any:
+    from agent_gym.rollout.tasks import TaskPlan
+
+    return TaskPlan.for_env(args.env, env_kwargs, split=args.split, seed=args.seed, allow_dev=args.allow_dev_split)
 
 
 def _grpo_recipe(args: argparse.Namespace) -> Any:
     from agent_gym.baselines.grpo.config import PRESETS
 
     if args.config not in PRESETS:
-        raise ConfigError(f"unknown --config {args.config!r}; expected one of {sorted(PRESETS)}")
+        raise ConfigError(f"unknown --config {args.config!r} for grpo; expected one of {sorted(PRESETS)}")
     recipe = PRESETS[args.config]
     updates: dict[str, Any] = {"seed": args.seed}
-    if args.config == "cpu-smoke":
-        if args.episodes % args.generations:
-            raise ConfigError(f"--episodes ({args.episodes}) must be a multiple of --generations ({args.generations})")
-        groups = args.episodes // args.generations
-        updates.update(prompts_per_step=groups, num_generations=args.generations, micro_batch=args.episodes)
+    generations = args.generations or recipe.num_generations
+    if args.episodes is not None:
+        if args.episodes % generations:
+            raise ConfigError(f"--episodes ({args.episodes}) must be a multiple of --generations ({generations})")
+        updates.update(prompts_per_step=args.episodes // generations, micro_batch=args.episodes)
+    if args.generations is not None:
+        updates["num_generations"] = args.generations
     named = {"steps": args.steps, "learning_rate": args.lr, "max_new_tokens": args.max_new_tokens}
     named.update(max_turns=args.max_turns, beta=args.kl)
     updates.update({k: v for k, v in named.items() if v is not None})
@@ -97,45 +119,69 @@ def _grpo_recipe(args: argparse.Namespace) -> Any:
     return type(recipe)(**{**recipe.model_dump(), **updates})
 
 
-def _ppo_config(args: argparse.Namespace) -> Any:
-    from agent_gym.baselines.ppo import PPOConfig
+def _sft_recipe(args: argparse.Namespace) -> Any:
+    from agent_gym.baselines.sft.recipe import PRESETS
 
-    named = {"learning_rate": args.lr, "kl_coef": args.kl}
-    values = {"seed": args.seed, **{k: v for k, v in named.items() if v is not None}, **parse_pairs(args.set, "--set")}
-    return PPOConfig.cpu_smoke(**values)
+    if args.config not in PRESETS:
+        raise ConfigError(f"unknown --config {args.config!r} for sft; expected one of {sorted(PRESETS)}")
+    named = {"episodes": args.episodes, "learning_rate": args.lr, "max_turns": args.max_turns, "lora_rank": args.lora_rank}
+    updates = {"seed": args.seed, **{k: v for k, v in named.items() if v is not None}, **parse_pairs(args.set, "--set")}
+    return PRESETS[args.config].model_copy(update=updates)
 
 
-def _run_ppo(args: argparse.Namespace, model: Any, tokenizer: Any, env_kwargs: dict[str, Any]) -> list[dict[str, float]]:
+def _ppo_run(args: argparse.Namespace) -> Any:
+    from agent_gym.baselines.ppo.config import PRESETS
+
+    if args.config not in PRESETS:
+        raise ConfigError(f"unknown --config {args.config!r} for ppo; expected one of {sorted(PRESETS)}")
+    run = PRESETS[args.config]
+    named = {"steps": args.steps, "episodes": args.episodes, "max_new_tokens": args.max_new_tokens, "max_turns": args.max_turns}
+    sizing = {k: v for k, v in named.items() if v is not None}
+    ppo_named = {"learning_rate": args.lr, "kl_coef": args.kl}
+    ppo = {"seed": args.seed, **{k: v for k, v in ppo_named.items() if v is not None}, **parse_pairs(args.set, "--set")}
+    return run.model_copy(update={**sizing, "ppo": run.ppo.model_copy(update=ppo)})
+
+
+def _run_ppo(args: argparse.Namespace, model: Any, tokenizer: Any, plan: Any) -> list[dict[str, float]]:
     from agent_gym.baselines.ppo import PPOTrainer, train
     from agent_gym.integrations.rollouts import TrainingRollouts
+    from agent_gym.rollout.tasks import sampling_seed
 
-    config = _ppo_config(args)
-    if args.max_turns is not None:
-        env_kwargs = {**env_kwargs, "max_turns": args.max_turns}
-    rollouts = TrainingRollouts(
-        args.env, tokenizer, env_kwargs=env_kwargs, max_new_tokens=args.max_new_tokens or 32, batch_size=args.episodes
-    )
-    n = args.episodes
+    run = _ppo_run(args)
+    if run.max_turns is not None:
+        plan = plan.model_copy(update={"env_kwargs": {**plan.env_kwargs, "max_turns": run.max_turns}})
+    rollouts = TrainingRollouts(plan, tokenizer, max_new_tokens=run.max_new_tokens, batch_size=run.episodes)
+    n = run.episodes
 
     def collect(policy: Any, step: int) -> list:
-        tasks = [args.seed * 100_000 + step * n + i for i in range(n)]
-        return [sample.trajectory for sample in rollouts.collect(policy, tasks, [0] * n)]
+        seeds = [sampling_seed(plan.seed, step, slot) for slot in range(n)]
+        return [sample.trajectory for sample in rollouts.collect(policy, plan.step_tasks(step, n), seeds)]
 
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    trainer = PPOTrainer(model, config, pad_id=pad_id)
+    trainer = PPOTrainer(model, run.ppo, pad_id=pad_id)
     output = Path(args.output_dir)
     if args.no_resume:
         _clear_checkpoints(output)
-    return train(trainer, collect, args.steps or 2, output, tokenizer=tokenizer, log=_print_step)
+    return train(trainer, collect, run.steps, output, tokenizer=tokenizer, log=_print_step)
 
 
-def _run_grpo(args: argparse.Namespace, model: Any, tokenizer: Any, env_kwargs: dict[str, Any]) -> list[dict[str, float]]:
+def _run_grpo(args: argparse.Namespace, model: Any, tokenizer: Any, plan: Any) -> list[dict[str, float]]:
     from agent_gym.baselines.grpo.recipe import train_grpo
 
     recipe = _grpo_recipe(args)
-    if "max_turns" in env_kwargs and args.max_turns is None:  # an explicit env argument wins over the recipe
-        recipe = recipe.model_copy(update={"max_turns": int(env_kwargs["max_turns"])})
-    return train_grpo(model, tokenizer, args.env, recipe, args.output_dir, env_kwargs=env_kwargs, resume=not args.no_resume)
+    if "max_turns" in plan.env_kwargs and args.max_turns is None:  # an explicit env argument wins over the recipe
+        recipe = recipe.model_copy(update={"max_turns": int(plan.env_kwargs["max_turns"])})
+    return train_grpo(model, tokenizer, plan, recipe, args.output_dir, resume=not args.no_resume)
+
+
+def _run_sft(args: argparse.Namespace, model: Any, tokenizer: Any, plan: Any) -> list[dict[str, float]]:
+    from agent_gym.baselines.policies.adapters import EMBEDDED_BASE
+    from agent_gym.baselines.sft.recipe import train_sft
+
+    base = EMBEDDED_BASE if args.policy == "embedded" else str(Path(args.policy).expanduser().resolve())
+    if args.no_resume:
+        _clear_checkpoints(Path(args.output_dir))
+    return train_sft(model, tokenizer, plan, _sft_recipe(args), args.output_dir, base=base, resume=not args.no_resume)
 
 
 def _print_step(metrics: dict[str, float]) -> None:
@@ -163,15 +209,15 @@ def run(argv: list[str]) -> list[dict[str, float]]:
 
     if args.env not in registered_envs():
         raise ConfigError(suggest_env_id(args.env))
-    env_kwargs = parse_pairs(args.kwarg, "--kwarg")
     from agent_gym.baselines.ppo.runtime import check_machine
 
-    settings = _grpo_recipe(args) if args.algorithm == "grpo" else _ppo_config(args)
+    settings = {"grpo": _grpo_recipe, "sft": _sft_recipe, "ppo": lambda a: _ppo_run(a).ppo}[args.algorithm](args)
     check_machine(settings.use_cpu, settings.bf16)  # refuse before loading the model
+    plan = _plan(args, parse_pairs(args.kwarg, "--kwarg"))  # refuses the dev split before loading the model
     torch.manual_seed(args.seed)
-    model, tokenizer = load_policy_model(args.policy)
-    runner = _run_grpo if args.algorithm == "grpo" else _run_ppo
-    return runner(args, model, tokenizer, env_kwargs)
+    model, tokenizer = load_policy_model(args.policy, trainable_adapter=args.algorithm != "sft")
+    runner = {"grpo": _run_grpo, "ppo": _run_ppo, "sft": _run_sft}[args.algorithm]
+    return runner(args, model, tokenizer, plan)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,6 +228,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agent-gym train: {exc}", file=sys.stderr)
         return 1
     if history:
-        first, last = history[0].get("reward_mean"), history[-1].get("reward_mean")
-        print(f"done: {len(history)} steps, reward_mean {first} -> {last}", flush=True)
+        key = "reward_mean" if "reward_mean" in history[-1] else "loss"
+        print(f"done: {len(history)} steps, {key} {history[0].get(key)} -> {history[-1].get(key)}", flush=True)
     return 0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 import json
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ import gymnasium as gym
 from agent_gym.errors import ConfigError, DivergenceError
 from agent_gym.integrations.rollouts import TrainingRollouts
 from agent_gym.rollout.policy import episode_key
+from agent_gym.rollout.tasks import sampling_seed
 
 __all__ = ["EnvRolloutFunc", "env_reward", "environment_factory", "environment_reward", "task_dataset"]
 
@@ -56,13 +56,10 @@ class EnvRolloutFunc:
     def __call__(self, prompts: list[list[dict[str, Any]]], trainer: Any) -> dict[str, list]:
         tasks = [self._task(prompt) for prompt in prompts]
         step = int(getattr(getattr(trainer, "state", None), "global_step", 0))
-        seen: Counter[int] = Counter()
-        draws = []
-        for task in tasks:  # draw k of a task in this batch: distinct seeds within a group and across steps
-            draws.append(step * len(prompts) + seen[task])
-            seen[task] += 1
+        # Each slot of the batch samples with its own seed, whatever task it plays: a group's draws differ.
+        seeds = [sampling_seed(self.rollouts.plan.seed, step, slot) for slot in range(len(tasks))]
         model = trainer.accelerator.unwrap_model(trainer.model) if hasattr(trainer, "accelerator") else trainer.model
-        samples = self.rollouts.collect(model, tasks, draws)
+        samples = self.rollouts.collect(model, tasks, seeds)
         returns = [s.episode.total_reward for s in samples]
         _check_rewards(returns, step + 1)
         self.last_metrics = {"reward_mean": sum(returns) / len(returns)}

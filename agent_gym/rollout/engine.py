@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import queue
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -100,14 +100,30 @@ class RolloutEngine:
         """Timings of the last run."""
 
     def run(
-        self, seeds: Sequence[int], *, out: str | Path | None = None, on_episode: Callable[[Episode], None] | None = None
+        self,
+        seeds: Sequence[int],
+        *,
+        options: Sequence[Mapping[str, Any] | None] | None = None,
+        out: str | Path | None = None,
+        on_episode: Callable[[Episode], None] | None = None,
     ) -> list[Episode]:
-        """Run one episode per seed; return them in seed order (and stream them to ``out`` as JSONL)."""
+        """Run one episode per seed; return them in seed order (and stream them to ``out`` as JSONL).
+
+        Args:
+            seeds: The reset seed of each episode (its sampling; turn seeds derive from it).
+            options: Per-episode ``reset`` options (e.g. ``{"index": i}``, the task), merged over the engine's
+                ``reset_options``; None for none.
+            out: JSONL file to stream the episodes to.
+            on_episode: Called with each finished episode.
+        """
         seeds = [int(s) for s in seeds]
+        if options is not None and len(options) != len(seeds):
+            raise ConfigError(f"need one options entry per seed, got {len(options)} for {len(seeds)} seeds")
+        per_episode = [{**self.reset_options, **(o or {})} or None for o in (options or [None] * len(seeds))]
         started = time.perf_counter()
         writer = EpisodeWriter(out) if out is not None else None
         envs: list[gym.Env] = [self._make_env() for _ in range(min(self.concurrency, len(seeds)) or 1)]
-        run = _Run(self, envs, seeds, writer, on_episode)
+        run = _Run(self, envs, seeds, per_episode, writer, on_episode)
         try:
             run.loop()
         finally:
@@ -138,6 +154,7 @@ class _Run:
         engine: RolloutEngine,
         envs: list[gym.Env],
         seeds: list[int],
+        options: list[dict[str, Any] | None],
         writer: EpisodeWriter | None,
         on_episode: Callable[[Episode], None] | None,
     ) -> None:
@@ -146,6 +163,7 @@ class _Run:
         self.envs = envs
         self.env_id = _env_id(envs[0])
         self.seeds = seeds
+        self.options = options
         self.writer = writer
         self.on_episode = on_episode
         self.results: list[Episode | None] = [None] * len(seeds)
@@ -185,7 +203,7 @@ class _Run:
         if self.pending:
             index = self.pending.pop()
             state = EpisodeState(index, self.seeds[index], self.env_id)
-            options = dict(self.engine.reset_options) or None
+            options = self.options[index]
             env = self.envs[slot]
             self._submit(slot, state, None, 0, lambda: env.reset(seed=state.seed, options=options))
 

@@ -90,9 +90,7 @@ def hostile_values() -> st.SearchStrategy[object]:
     keys = st.one_of(st.text(max_size=8), st.integers(), st.tuples(st.text(max_size=3)), st.none())
     tree = st.recursive(
         leaves,
-        lambda inner: st.lists(inner, max_size=3)
-        | st.tuples(inner, inner)
-        | st.dictionaries(keys, inner, max_size=3),
+        lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner) | st.dictionaries(keys, inner, max_size=3),
         max_leaves=10,
     )
     deep = st.builds(_nest, st.integers(1, 2000), leaves, st.sampled_from(["list", "dict"]))
@@ -105,7 +103,9 @@ def hostile_message_actions(tool_names: list[str] | None = None) -> st.SearchStr
     names = st.sampled_from(tool_names) if tool_names else st.text(max_size=12)
     arguments = st.one_of(hostile_values(), st.dictionaries(st.text(max_size=8), hostile_values(), max_size=3))
     function = st.fixed_dictionaries({"name": names | hostile_values(), "arguments": arguments | hostile_values()})
-    call = st.fixed_dictionaries({"id": st.text(max_size=6) | hostile_values(), "type": st.just("function"), "function": function})
+    call = st.fixed_dictionaries(
+        {"id": st.text(max_size=6) | hostile_values(), "type": st.just("function"), "function": function}
+    )
     calls = st.one_of(
         st.lists(call | hostile_values(), max_size=6),
         st.tuples(call),
@@ -125,7 +125,11 @@ def hostile_texts(tool_names: list[str] | None = None) -> st.SearchStrategy[str]
         return f'<tool_call>{{"name": "{name}", "arguments": {{"a": {opening * depth}1{closing * depth}}}}}</tool_call>'
 
     nested = st.builds(nested_body, name, st.integers(1, 5000), st.sampled_from(["list", "dict"]))
-    huge_number = st.builds(lambda n, d: f'<tool_call>{{"name": "{n}", "arguments": {{"a": {"9" * d}}}}}</tool_call>', name, st.integers(1, 6000))
-    many_calls = st.builds(lambda n, k: f'<tool_call>{{"name": "{n}", "arguments": {{}}}}</tool_call>' * k, name, st.integers(1, 400))
+    huge_number = st.builds(
+        lambda n, d: f'<tool_call>{{"name": "{n}", "arguments": {{"a": {"9" * d}}}}}</tool_call>', name, st.integers(1, 6000)
+    )
+    many_calls = st.builds(
+        lambda n, k: f'<tool_call>{{"name": "{n}", "arguments": {{}}}}</tool_call>' * k, name, st.integers(1, 400)
+    )
     surrogate = st.builds(lambda t, s: t + s, st.text(max_size=20), st.characters(categories=["Cs"]))
     return st.one_of(nested, huge_number, many_calls, surrogate)

@@ -13,7 +13,6 @@ A subclass provides :meth:`ToolEnv.sample_task` and, usually, :meth:`ToolEnv.sco
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -299,7 +298,9 @@ class ToolEnv(AgentEnv):
         if raw_calls is None:
             return None, ()
         if not isinstance(raw_calls, (list, tuple)):
-            return None, (ToolFailure(kind="parse_error", message=f'"tool_calls" must be a list, got {type(raw_calls).__name__}'),)
+            return None, (
+                ToolFailure(kind="parse_error", message=f'"tool_calls" must be a list, got {type(raw_calls).__name__}'),
+            )
         cap = self.max_tool_calls_per_turn
         admitted: list[Any] = []
         refused: list[ToolFailure] = []

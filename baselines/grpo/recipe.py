@@ -12,12 +12,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+from agent_gym.baselines.checkpoints import newest_trainer_checkpoint
 from agent_gym.baselines.grpo.config import GRPORecipe
+from agent_gym.baselines.policies.adapters import is_peft_model, save_adapter
 from agent_gym.baselines.ppo.runtime import check_machine
 
 from agent_gym.errors import DivergenceError
 from agent_gym.integrations.rollouts import TrainingRollouts
 from agent_gym.integrations.trl import EnvRolloutFunc, env_reward, task_dataset
+from agent_gym.rollout.tasks import TaskPlan
 
 __all__ = ["build_grpo_trainer", "run_grpo", "train_grpo"]
 
@@ -25,23 +28,19 @@ __all__ = ["build_grpo_trainer", "run_grpo", "train_grpo"]
 def build_grpo_trainer(
     model: Any,
     tokenizer: Any,
-    env_id: str,
+    plan: TaskPlan,
     recipe: GRPORecipe,
     output_dir: str | Path,
-    *,
-    env_kwargs: dict[str, Any] | None = None,
-    tasks: list[int] | None = None,
 ) -> tuple[Any, EnvRolloutFunc]:
-    """A TRL ``GRPOTrainer`` whose rollouts are agent-gym episodes of ``env_id``.
+    """A TRL ``GRPOTrainer`` whose rollouts are agent-gym episodes of the plan's env and split.
 
     Args:
-        model: The causal LM to train (a loaded transformers model).
+        model: The causal LM to train (a loaded transformers model, or a ``peft`` model with trainable adapters).
         tokenizer: Its tokenizer, with a chat template.
-        env_id: A registered env id whose ``sample_task`` honours ``options["index"]``.
+        plan: Which tasks, in which order (:meth:`TaskPlan.for_env`: the train split by default); the env must
+            honour ``options["index"]``. ``max_turns`` comes from the recipe unless the plan's env arguments set it.
         recipe: The run's settings.
         output_dir: Where TRL writes ``checkpoint-<step>`` folders and the final model.
-        env_kwargs: Extra ``gym.make`` arguments (``max_turns`` comes from the recipe).
-        tasks: Task indices to train on (default: one per prompt the run needs, from ``recipe.seed``).
 
     Raises:
         ConfigError: the recipe cannot run on this machine (bf16 on CPU, a GPU recipe without a GPU).
@@ -55,21 +54,21 @@ def build_grpo_trainer(
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    kwargs = {**(env_kwargs or {}), "max_turns": recipe.max_turns}
+    plan = plan.model_copy(update={"env_kwargs": {"max_turns": recipe.max_turns, **plan.env_kwargs}})
     rollouts = TrainingRollouts(
-        env_id,
+        plan,
         tokenizer,
-        env_kwargs=kwargs,
         max_new_tokens=recipe.max_new_tokens,
         temperature=recipe.temperature,
         batch_size=recipe.num_generations * recipe.prompts_per_step,
     )
-    tasks = tasks if tasks is not None else [recipe.seed * 100_000 + i for i in range(recipe.steps * recipe.prompts_per_step)]
+    # The dataset is the plan's walk, step by step; TRL must not reshuffle it (the plan's epochs are the shuffle).
+    tasks = plan.tasks(0, recipe.steps * recipe.prompts_per_step)
     rollout_func = EnvRolloutFunc(rollouts, tasks)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[env_reward],
-        args=recipe.trl_config(str(output_dir)),
+        args=recipe.trl_config(str(output_dir), shuffle_dataset=False),
         train_dataset=task_dataset(rollouts, tasks),
         processing_class=tokenizer,
         rollout_func=rollout_func,
@@ -89,7 +88,7 @@ def _watch(rollout_func: EnvRolloutFunc, output_dir: Path) -> Any:
             logs = logs or {}
             loss = logs.get("loss")
             if loss is not None and not math.isfinite(loss):
-                kept = _newest(output_dir) or "none saved yet"
+                kept = newest_trainer_checkpoint(output_dir) or "none saved yet"
                 raise DivergenceError(
                     f"training diverged at step {state.global_step}: loss is {loss}; stopped before checkpointing, "
                     f"last good checkpoint: {kept}. Lower the learning rate or check the env's rewards, then resume"
@@ -109,11 +108,11 @@ def run_grpo(trainer: Any, output_dir: str | Path, *, resume: bool = True) -> No
     Raises:
         DivergenceError: a loss or reward became NaN/inf; no checkpoint was written after the last good one.
     """
-    checkpoint = _newest(output_dir) if resume else None
+    checkpoint = newest_trainer_checkpoint(output_dir) if resume else None
     try:
         trainer.train(resume_from_checkpoint=checkpoint)
     except DivergenceError as exc:
-        kept = _newest(output_dir)
+        kept = newest_trainer_checkpoint(output_dir)
         if kept is None or kept in str(exc):
             raise
         raise DivergenceError(f"{exc}; last good checkpoint: {kept}") from exc
@@ -122,24 +121,21 @@ def run_grpo(trainer: Any, output_dir: str | Path, *, resume: bool = True) -> No
 def train_grpo(
     model: Any,
     tokenizer: Any,
-    env_id: str,
+    plan: TaskPlan,
     recipe: GRPORecipe,
     output_dir: str | Path,
     *,
-    env_kwargs: dict[str, Any] | None = None,
     resume: bool = True,
 ) -> list[dict[str, float]]:
     """Train, resuming from ``output_dir``'s newest checkpoint; save the final model there; return the curve."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    trainer, _ = build_grpo_trainer(model, tokenizer, env_id, recipe, output_dir, env_kwargs=env_kwargs)
+    trainer, _ = build_grpo_trainer(model, tokenizer, plan, recipe, output_dir)
     run_grpo(trainer, output_dir, resume=resume)
-    trainer.save_model(str(output_dir))
-    tokenizer.save_pretrained(str(output_dir))
+    if is_peft_model(trainer.model):  # trained through an adapter: what ships is the (float16) adapter
+        save_adapter(trainer.model, output_dir)
+    else:
+        trainer.save_model(str(output_dir))
+        tokenizer.save_pretrained(str(output_dir))
     log = output_dir / "metrics.jsonl"
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def _newest(output_dir: str | Path) -> str | None:
-    found = [p for p in Path(output_dir).glob("checkpoint-*") if p.name[11:].isdigit() and (p / "trainer_state.json").exists()]
-    return str(max(found, key=lambda p: int(p.name[11:]))) if found else None

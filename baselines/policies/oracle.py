@@ -1,7 +1,10 @@
 """OraclePolicy: plays from the gold facts of the reset ``info``; the upper bound and the plumbing test.
 
 * **QA envs** (reset info with ``supporting_titles`` and ``answers``): one turn per supporting title, searching
-  for the title with the env's search tool, then the first gold answer.
+  for the title with the env's search tool, then the first gold answer. With ``question_first=True`` it plays
+  as a *teacher* whose turns a model can learn to imitate (the SFT warm start): it searches the question, then
+  each supporting title that no search has returned yet (the bridging entity, usually named in the passages
+  already read), then answers; it never needs more than the env's turns.
 * **Key-value env** (reset info with ``chain`` and ``answer``): looks up each key of the chain, then answers.
 
 Turns are written with the env's own tool format (``info["tool_format"]``), so the oracle works in every format.
@@ -28,10 +31,12 @@ class OraclePolicy:
     Args:
         search_tool: Name of the QA env's search tool; None picks the first tool whose name contains "search"
             (or the only tool).
+        question_first: QA envs: search the question first, then only the supporting titles not yet retrieved.
     """
 
-    def __init__(self, search_tool: str | None = None):
+    def __init__(self, search_tool: str | None = None, *, question_first: bool = False):
         self.search_tool = search_tool
+        self.question_first = question_first
         self._episodes: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -63,7 +68,11 @@ class OraclePolicy:
         calls, answer = plan
         step = assistant_turns(history)
         fmt = get_format(info.get("tool_format", "hermes"))
-        action = fmt.render_turn([calls[step]]) if step < len(calls) else fmt.render_turn(answer=answer)
+        if self.question_first and "question" in info:
+            call = _teacher_call(info, history, calls, fmt)
+            action = fmt.render_turn([call]) if call is not None else fmt.render_turn(answer=answer)
+        else:
+            action = fmt.render_turn([calls[step]]) if step < len(calls) else fmt.render_turn(answer=answer)
         if isinstance(action, str):
             return PolicyTurn(text=action)
         return PolicyTurn(text=str(action.get("content") or ""), message=dict(action))
@@ -85,6 +94,34 @@ def _plan(info: Mapping[str, Any], tools: Sequence[dict[str, Any]], search_tool:
         calls = [ToolCall(name="lookup", arguments={"key": key}, id=f"oracle_{i}") for i, key in enumerate(info["chain"])]
         return calls, str(info["answer"])
     return "the oracle needs reset info with supporting_titles and answers (QA) or chain and answer (key-value)"
+
+
+_MAX_QUERY_WORDS = 24  # a question-length query fits the leaderboard's 64-token turn with the call's markup
+
+
+def _teacher_call(
+    info: Mapping[str, Any], history: Sequence[Mapping[str, Any]], title_calls: list[ToolCall], fmt: Any
+) -> ToolCall | None:
+    """The teacher's next search (None: answer now): the question, then the supporting titles not yet retrieved."""
+    step = assistant_turns(history)
+    if step + 1 >= int(info.get("max_turns", 5)):  # the last turn must answer
+        return None
+    name, parameter = title_calls[0].name, next(iter(title_calls[0].arguments))
+    if step == 0:
+        query = " ".join(str(info["question"]).rstrip("?").split()[:_MAX_QUERY_WORDS])
+        return ToolCall(name=name, arguments={parameter: query}, id="teacher_0")
+    read = "\n".join(str(m.get("content") or "") for m in history if m.get("role") == "tool") + "\n"
+    asked = {
+        str(c.arguments.get(parameter, ""))
+        for m in history
+        if m.get("role") == "assistant"
+        for c in fmt.parse(m.get("content") or "", {}).tool_calls
+    }
+    for call in title_calls:
+        title = str(call.arguments[parameter])
+        if f"] {title}\n" not in read and title not in asked:  # results render as "[n] Title\ntext"
+            return call.model_copy(update={"id": f"teacher_{step}"})
+    return None
 
 
 def _search_schema(tools: Sequence[dict[str, Any]], preferred: str | None) -> tuple[str, str] | None:

@@ -30,7 +30,8 @@ def load_causal_lm(model: str | Path, *, gguf_file: str | None = None, dtype: st
     """Load ``(model, tokenizer)`` from local files only (``HF_HUB_OFFLINE`` is set: no hub access).
 
     Args:
-        model: A checkpoint folder, or a ``.gguf`` file.
+        model: A checkpoint folder, a LoRA adapter folder (:mod:`~agent_gym.baselines.policies.adapters`), or a
+            ``.gguf`` file.
         gguf_file: The GGUF file's name inside the ``model`` folder, when ``model`` is a folder.
         dtype: Torch dtype name of the weights.
     """
@@ -39,6 +40,10 @@ def load_causal_lm(model: str | Path, *, gguf_file: str | None = None, dtype: st
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(model).expanduser()
+    from agent_gym.baselines.policies.adapters import is_adapter, load_adapter_model
+
+    if is_adapter(path):  # a LoRA adapter folder: its base, with the adapter merged in
+        return load_adapter_model(path, dtype=dtype)
     if path.suffix == ".gguf" and gguf_file is None:
         path, gguf_file = path.parent, path.name
     if not path.exists():

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent_gym.errors import ConfigError
 
-__all__ = ["PPOConfig"]
+__all__ = ["PRESETS", "PPOConfig", "PPORun"]
 
 
 class PPOConfig(BaseModel):
@@ -69,3 +69,36 @@ class PPOConfig(BaseModel):
         """A tiny, fast setting for CI and the CPU learning runs."""
         values: dict[str, object] = {"learning_rate": 1e-5, "minibatch_size": 4, "ppo_epochs": 1}
         return cls(**{**values, **overrides})
+
+
+class PPORun(BaseModel):
+    """A PPO run's sizing around its hyper-parameters: what ``agent-gym train ppo --config NAME`` runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    steps: int = Field(2, ge=1)
+    """PPO updates."""
+    episodes: int = Field(8, ge=1)
+    """Episodes collected per update."""
+    max_new_tokens: int = Field(32, ge=1)
+    """Generation budget per turn."""
+    max_turns: int | None = Field(None, ge=1)
+    """Turn limit of each episode (None: the env's own)."""
+    ppo: PPOConfig = Field(default_factory=PPOConfig.cpu_smoke)
+    """The update's hyper-parameters."""
+
+
+PRESETS: dict[str, PPORun] = {
+    # CI and the key-value learning runs.
+    "cpu-smoke": PPORun(),
+    # Multi-hop QA from an SFT adapter on this machine (2 CPU cores): 8 episodes of up to 5 turns per update, a
+    # LoRA learning rate, Agent-R1's KL and clip; about 3 minutes per update.
+    "cpu-qa": PPORun(
+        steps=12, episodes=8, max_new_tokens=64, max_turns=5, ppo=PPOConfig.cpu_smoke(learning_rate=5e-5, minibatch_size=4)
+    ),
+    # Agent-R1's PPO on a GPU: 128 episodes per update, lr 1e-6.
+    "gpu-agent-r1": PPORun(
+        steps=200, episodes=128, max_new_tokens=512, max_turns=5, ppo=PPOConfig(minibatch_size=16, use_cpu=False, bf16=True)
+    ),
+}
+"""Named runs: ``agent-gym train ppo --config NAME``."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from agent_gym.baselines.policies.adapters import is_peft_model, save_adapter
 from agent_gym.baselines.ppo.trainer import PPOTrainer
 
 from agent_gym.errors import DivergenceError, TrainingError
@@ -76,7 +77,15 @@ def load_checkpoint(trainer: PPOTrainer, directory: str | Path) -> None:
     weights = {}
     for shard in sorted(directory.glob("*.safetensors")):
         weights.update(load_file(shard))
-    missing, unexpected = trainer.policy.load_state_dict(weights, strict=False)
+    if is_peft_model(trainer.policy):  # the checkpoint holds the adapter only, under peft's own key names
+        from peft import set_peft_model_state_dict
+
+        result = set_peft_model_state_dict(trainer.policy, weights)
+        missing, unexpected = [], list(result.unexpected_keys)
+        if not weights:
+            missing = ["adapter_model.safetensors"]
+    else:
+        missing, unexpected = trainer.policy.load_state_dict(weights, strict=False)
     tied = {"lm_head.weight"} if getattr(trainer.policy.config, "tie_word_embeddings", False) else set()
     if unexpected or set(missing) - tied:
         raise TrainingError(
@@ -145,6 +154,9 @@ def train(
         if trainer.step_count % save_every == 0 or trainer.step_count == steps:
             save_checkpoint(trainer, output_dir / f"checkpoint-{trainer.step_count}", tokenizer)
             _prune(output_dir)
+    if is_peft_model(trainer.policy):  # trained through an adapter: what ships is the (float16) adapter
+        save_adapter(trainer.policy, output_dir)
+        return history
     trainer.policy.save_pretrained(output_dir)
     if tokenizer is not None:
         tokenizer.save_pretrained(output_dir)

@@ -92,6 +92,7 @@ class MultiHopQAEnv(ToolEnv):
 
     reward_components: ClassVar = {"retrieval_hit": (signal("supporting_hits"), 0.1)}
     outcome_metric: ClassVar[str] = "em"
+    splits: ClassVar[tuple[str, ...]] = ("train", "dev")
     default_instructions: ClassVar[str] = (
         "Answer the question. It needs facts from several Wikipedia paragraphs: use the search tool to find them, "
         "one entity at a time, and search again with what you learn. When you know the answer, give a short span "
@@ -159,9 +160,14 @@ class MultiHopQAEnv(ToolEnv):
         return make_retriever(retriever, passages, **options)
 
     @property
-    def num_questions(self) -> int:
+    def num_tasks(self) -> int:
         """How many questions ``reset(options={"index": i})`` can select."""
         return len(self.records)
+
+    @property
+    def num_questions(self) -> int:
+        """:attr:`num_tasks`, by the name the leaderboard and QA users know."""
+        return self.num_tasks
 
     # -- the tool ----------------------------------------------------------------------------------------------
 

@@ -11,10 +11,12 @@ from agent_gym.baselines.grpo.recipe import build_grpo_trainer, run_grpo, train_
 
 import agent_gym  # noqa: F401  (registers the envs)
 from agent_gym.errors import ConfigError, DivergenceError
+from agent_gym.rollout.tasks import TaskPlan
 
 ENV = "KeyValueLookup-v0"
 ENV_KWARGS = {"hops": 1, "reward": "process"}
 RECIPE = GRPORecipe(steps=2, max_new_tokens=6, learning_rate=1e-3)
+PLAN = TaskPlan.for_env(ENV, ENV_KWARGS)
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +39,7 @@ def test_two_steps_finite_losses_masked_env_tokens_and_reloadable_checkpoint(mak
 
     model = make_lm(0)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    trainer, rollout_func = build_grpo_trainer(model, tokenizer, ENV, RECIPE, tmp_path, env_kwargs=ENV_KWARGS)
+    trainer, rollout_func = build_grpo_trainer(model, tokenizer, PLAN, RECIPE, tmp_path)
     _vary_rewards(trainer)
     trainer.train()
     logs = [row for row in trainer.state.log_history if "loss" in row]
@@ -55,7 +57,7 @@ def test_two_steps_finite_losses_masked_env_tokens_and_reloadable_checkpoint(mak
 
 
 def test_the_rollout_func_returns_exact_trajectories_with_env_mask(make_lm, tokenizer, tmp_path):
-    trainer, rollout_func = build_grpo_trainer(make_lm(0), tokenizer, ENV, RECIPE, tmp_path, env_kwargs=ENV_KWARGS)
+    trainer, rollout_func = build_grpo_trainer(make_lm(0), tokenizer, PLAN, RECIPE, tmp_path)
     prompt = list(trainer.train_dataset[0]["prompt"])
     out = rollout_func([prompt] * 4, trainer)
     assert set(out) == {"prompt_ids", "completion_ids", "logprobs", "env_mask", "env_reward"}
@@ -72,9 +74,9 @@ def test_the_rollout_func_returns_exact_trajectories_with_env_mask(make_lm, toke
 
 def test_an_interrupted_run_resumes_from_its_checkpoint(make_lm, tokenizer, tmp_path):
     one_step = RECIPE.model_copy(update={"steps": 1})
-    train_grpo(make_lm(0), tokenizer, ENV, one_step, tmp_path, env_kwargs=ENV_KWARGS)
+    train_grpo(make_lm(0), tokenizer, PLAN, one_step, tmp_path)
     assert (tmp_path / "checkpoint-1").is_dir()
-    train_grpo(make_lm(0), tokenizer, ENV, RECIPE, tmp_path, env_kwargs=ENV_KWARGS)  # same dir, 2 steps: resumes
+    train_grpo(make_lm(0), tokenizer, PLAN, RECIPE, tmp_path)  # same dir, 2 steps: resumes
     steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2]  # step 1 was not re-run
     state = json.loads((tmp_path / "checkpoint-2" / "trainer_state.json").read_text())
@@ -83,7 +85,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(make_lm, tokenizer, tmp_
 
 def test_a_nan_reward_stops_training_and_keeps_the_last_good_checkpoint(make_lm, tokenizer, tmp_path):
     recipe = RECIPE.model_copy(update={"steps": 3})
-    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, ENV, recipe, tmp_path, env_kwargs=ENV_KWARGS)
+    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, PLAN, recipe, tmp_path)
     inner = trainer.rollout_func
 
     def poisoned(prompts, trainer_):
@@ -100,10 +102,10 @@ def test_a_nan_reward_stops_training_and_keeps_the_last_good_checkpoint(make_lm,
 
 def test_bf16_on_cpu_and_gpu_recipe_without_gpu_are_refused(make_lm, tokenizer, tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="bf16=False"):
-        build_grpo_trainer(make_lm(0), tokenizer, ENV, GRPORecipe(bf16=True), tmp_path)
+        build_grpo_trainer(make_lm(0), tokenizer, PLAN, GRPORecipe(bf16=True), tmp_path)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ConfigError, match="cpu-smoke"):
-        build_grpo_trainer(make_lm(0), tokenizer, ENV, PRESETS["gpu-agent-r1"], tmp_path)
+        build_grpo_trainer(make_lm(0), tokenizer, PLAN, PRESETS["gpu-agent-r1"], tmp_path)
 
 
 def test_recipes_mirror_agent_r1_and_split_into_micro_batches(tmp_path):
@@ -119,7 +121,7 @@ def test_recipes_mirror_agent_r1_and_split_into_micro_batches(tmp_path):
 def test_a_nan_loss_stops_before_the_step_is_checkpointed(make_lm, tokenizer, tmp_path):
     from types import SimpleNamespace
 
-    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, ENV, RECIPE, tmp_path, env_kwargs=ENV_KWARGS)
+    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, PLAN, RECIPE, tmp_path)
     watch = next(cb for cb in trainer.callback_handler.callbacks if type(cb).__name__ == "_Watch")
     state = SimpleNamespace(global_step=4)
     watch.on_log(trainer.args, state, None, logs={"loss": 0.5})

@@ -1,5 +1,6 @@
-"""``agent-gym train {grpo,ppo}``: trains from a local checkpoint, writes checkpoints the transformers policy
-loads, and refuses bad input before loading any model."""
+"""``agent-gym train {sft,grpo,ppo}``: trains from a local checkpoint, writes checkpoints (or adapters) the
+transformers policy loads, trains on MultiHopQA's train split with any seed, and refuses bad input (the dev
+split among it) before loading any model."""
 
 import json
 
@@ -39,6 +40,39 @@ def test_train_writes_a_checkpoint_the_transformers_policy_plays(algorithm, tiny
     assert len(episodes) == 1 and episodes[0].steps
 
 
+QA = ["--env", "MultiHopQA-v0", "-k", "top_k=1", "-k", 'reward="process"']
+
+
+@pytest.mark.parametrize(("algorithm", "seed"), [("grpo", 1), ("ppo", 3)])
+def test_qa_training_with_any_seed_finishes_a_step_on_the_train_split(algorithm, seed, tiny_checkpoint, tmp_path, capsys):
+    out = tmp_path / algorithm
+    argv = ["train", algorithm, *QA, "--policy", str(tiny_checkpoint), "--seed", str(seed), "--steps", "1",
+            "--episodes", "4", "--max-new-tokens", "4", "--max-turns", "2", "--output-dir", str(out)]
+    assert agent_gym_main(argv) == 0
+    assert "done: 1 steps" in capsys.readouterr().out
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["step"] == 1
+
+
+def test_sft_writes_an_adapter_that_loads_as_a_policy(tiny_checkpoint, tmp_path, capsys):
+    from agent_gym.baselines.policies.adapters import adapter_base
+    from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
+
+    from agent_gym.rollout import rollout
+
+    out = tmp_path / "sft"
+    argv = ["train", "sft", *QA, "--policy", str(tiny_checkpoint), "--config", "cpu-smoke", "--set", "max_length=4096",
+            "--output-dir", str(out)]
+    assert agent_gym_main(argv) == 0
+    assert "done: 1 steps, loss" in capsys.readouterr().out
+    card = json.loads((out / "card.json").read_text())
+    assert (card["split"], card["episodes"], card["teacher_em"]) == ("train", 2, 1.0)
+    assert 0 < card["trained_tokens"] < card["tokens"]  # the loss covers the teacher's tokens only
+    assert adapter_base(out) == str(tiny_checkpoint.resolve())
+    episodes = rollout("KeyValueLookup-v0", TransformersPolicy(out, max_new_tokens=4), n_episodes=1, env_kwargs={"hops": 1})
+    assert episodes[0].steps
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -48,6 +82,10 @@ def test_train_writes_a_checkpoint_the_transformers_policy_plays(algorithm, tiny
         (["grpo", "--env", "KeyValueLookup-v0", "--config", "tpu"], "unknown --config 'tpu'"),
         (["ppo", "--env", "KeyValueLookup-v0", "--policy", "/no/such/model"], "local checkpoint folder"),
         (["grpo", "--env", "KeyValueLookup-v0", "--episodes", "6"], "multiple of --generations"),
+        (["grpo", "--env", "MultiHopQA-v0", "--split", "dev"], "training on the 'dev' split of MultiHopQA-v0 is refused"),
+        (["sft", "--env", "MultiHopQA-v0", "-k", "split=dev"], "training on the 'dev' split of MultiHopQA-v0 is refused"),
+        (["ppo", "--env", "KeyValueLookup-v0", "--split", "dev"], "has no splits"),
+        (["sft", "--env", "MultiHopQA-v0", "--config", "gpu-agent-r1"], "unknown --config 'gpu-agent-r1' for sft"),
     ],
 )
 def test_bad_input_is_refused_with_the_fix(argv, message, tmp_path, capsys, monkeypatch):

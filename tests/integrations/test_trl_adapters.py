@@ -1,5 +1,5 @@
 """The TRL adapters without a model: the environment_factory adapter's tool methods, rewards and schema, the
-reward functions, the task-pinning seed rule, and that ``import agent_gym.integrations.trl`` stays light."""
+reward functions, and that ``import agent_gym.integrations.trl`` stays light."""
 
 import subprocess
 import sys
@@ -8,7 +8,6 @@ import pytest
 
 import agent_gym  # noqa: F401
 from agent_gym.errors import DivergenceError
-from agent_gym.integrations.rollouts import SEED_STRIDE, TaskPinned
 from agent_gym.integrations.trl import env_reward, environment_factory, environment_reward
 
 
@@ -56,16 +55,6 @@ def test_env_reward_passes_returns_and_stops_on_nan():
         env_reward(["x"], env_reward=[float("nan")])
 
 
-def test_task_pinned_resets_play_the_task_of_the_seed_and_sample_with_the_seed():
-    import gymnasium as gym
-
-    env = TaskPinned(gym.make("KeyValueLookup-v0", hops=1))
-    first, _ = env.reset(seed=3 * SEED_STRIDE + 0)
-    again, _ = env.reset(seed=3 * SEED_STRIDE + 41)
-    other, _ = env.reset(seed=4 * SEED_STRIDE)
-    assert first == again != other
-
-
 def test_importing_the_trl_adapter_imports_neither_trl_nor_torch():
     code = "import sys, agent_gym.integrations.trl; print(any(m in sys.modules for m in ('trl', 'torch')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
@@ -76,7 +65,7 @@ def test_public_names_are_pinned():
     import agent_gym.integrations.trl as trl
 
     assert sorted(trl.__all__) == ["EnvRolloutFunc", "env_reward", "environment_factory", "environment_reward", "task_dataset"]
-    assert sorted(rollouts.__all__) == ["SEED_STRIDE", "Sample", "TaskPinned", "TrainingRollouts"]
+    assert sorted(rollouts.__all__) == ["Sample", "TrainingRollouts"]
 
 
 @pytest.mark.parametrize(
