@@ -69,12 +69,13 @@ def evaluate(policy: str, episodes: int, max_new_tokens: int) -> tuple[float, fl
     """Mean return and its standard error on ``episodes`` held-out tasks (sampled at temperature 1)."""
     from agent_gym.cli.train import load_policy_model, parse_pairs
     from agent_gym.integrations.rollouts import TrainingRollouts
+    from agent_gym.rollout.tasks import TaskPlan
 
     model, tokenizer = load_policy_model(policy)
-    rollouts = TrainingRollouts(
-        ENV_ID, tokenizer, env_kwargs=parse_pairs(TASK_KWARGS, "-k"), max_new_tokens=max_new_tokens, batch_size=episodes
-    )
-    returns = [s.episode.total_reward for s in rollouts.collect(model, [900_000 + i for i in range(episodes)], [0] * episodes)]
+    plan = TaskPlan.for_env(ENV_ID, parse_pairs(TASK_KWARGS, "-k"))
+    rollouts = TrainingRollouts(plan, tokenizer, max_new_tokens=max_new_tokens, batch_size=episodes)
+    held_out = plan.tasks(900_000, episodes)  # far past any training walk of this env
+    returns = [s.episode.total_reward for s in rollouts.collect(model, held_out, list(range(episodes)))]
     return statistics.fmean(returns), statistics.stdev(returns) / len(returns) ** 0.5
 
 
