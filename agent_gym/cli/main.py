@@ -6,7 +6,10 @@ import difflib
 import importlib
 import sys
 
-__all__ = ["SUBCOMMANDS", "main"]
+__all__ = ["EXTRA_OF", "SUBCOMMANDS", "main"]
+
+EXTRA_OF: dict[str, str] = {"serve-retriever": "serve", "train": "train", "leaderboard": "leaderboard"}
+"""Subcommands that need an optional extra (the others run on the core install)."""
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "list": ("agent_gym.cli.list_envs", "list the registered envs"),
@@ -41,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         print(f"agent-gym: unknown command {name!r}.{hint}\n\n{_usage()}", file=sys.stderr)
         return 2
+    if name in EXTRA_OF and not {"-h", "--help"} & set(rest):
+        from agent_gym.errors import MissingDependency
+        from agent_gym.utils.extras import require_extra
+
+        try:
+            require_extra(EXTRA_OF[name], f"agent-gym {name}")
+        except MissingDependency as exc:
+            print(f"agent-gym: {exc}", file=sys.stderr)
+            return 2
     module = importlib.import_module(SUBCOMMANDS[name][0])
     return int(module.main(rest) or 0)
 

@@ -85,7 +85,9 @@ def load_hf(
     try:
         import datasets
     except ImportError as exc:  # pragma: no cover - datasets is a core dependency
-        raise MissingDependency("Hugging Face `datasets` is needed here: pip install 'datasets==5.2.0'") from exc
+        raise MissingDependency(
+            f"loading a Hugging Face dataset needs the 'hub' extra ({exc}); install it with: pip install 'agent-gym[hub]'"
+        ) from exc
     rows = datasets.load_dataset(path, name, split=split, data_files=data_files, **load_kwargs)
     label = f"{path}[{split}]"
     source = RecordSource(repo=path, path=str(split))

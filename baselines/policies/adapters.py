@@ -36,7 +36,7 @@ def _peft() -> Any:
     try:
         import peft
     except ImportError:
-        raise MissingDependency("LoRA adapters need peft: pip install 'peft>=0.17'") from None
+        raise MissingDependency("LoRA adapters need the 'train' extra (peft); install it with: pip install 'agent-gym[train]'") from None
     return peft
 
 

@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory):
-    pytest.importorskip("llama_cpp.server", reason="needs the server extra: pip install '.[server]'")
+    pytest.importorskip("llama_cpp.server", reason="needs the llamacpp extra: pip install '.[llamacpp]'")
     port = _free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
     command = [
