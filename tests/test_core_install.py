@@ -56,8 +56,11 @@ def test_the_core_install_plays_an_oracle_episode_and_passes_the_checkers(core_v
 
 @pytest.mark.parametrize(
     ("argv", "extra"),
-    [(["train", "sft", "--env", "MultiHopQA-v0", "--output-dir", "x"], "train"), (["leaderboard"], "leaderboard"),
-     (["serve-retriever"], "serve")],
+    [
+        (["train", "sft", "--env", "MultiHopQA-v0", "--output-dir", "x"], "train"),
+        (["leaderboard"], "leaderboard"),
+        (["serve-retriever"], "serve"),
+    ],
 )
 def test_a_command_that_needs_an_extra_says_which_in_one_line(core_venv, tmp_path, argv, extra):
     result = _run(core_venv, str(core_venv / "bin" / "agent-gym"), *argv, cwd=tmp_path)

@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default="cpu-smoke", help="recipe: cpu-smoke, cpu-qa, gpu-agent-r1 (grpo, ppo), gpu (sft)")
     parser.add_argument("--split", help="data split to train on (default: train; envs without splits take none)")
     parser.add_argument("--allow-dev-split", action="store_true", help="allow training on dev, which the leaderboard scores")
+    parser.add_argument(
+        "--holdout", type=int, default=32, help="tasks of the split kept out of training, for held-out curves (default 32)"
+    )
     parser.add_argument("--lora-rank", type=int, help="sft: LoRA rank (default: the recipe's)")
     parser.add_argument("--steps", type=int, help="optimizer steps (default: the recipe's)")
     parser.add_argument("--episodes", type=int, help="episodes per step (grpo: tasks × --generations); sft: episodes in all")
@@ -95,7 +98,9 @@ def load_policy_model(policy: str, *, trainable_adapter: bool = False) -> tuple[
 def _plan(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> Any:
     from agent_gym.rollout.tasks import TaskPlan
 
-    return TaskPlan.for_env(args.env, env_kwargs, split=args.split, seed=args.seed, allow_dev=args.allow_dev_split)
+    return TaskPlan.for_env(
+        args.env, env_kwargs, split=args.split, seed=args.seed, allow_dev=args.allow_dev_split, holdout=args.holdout
+    )
 
 
 def _grpo_recipe(args: argparse.Namespace) -> Any:

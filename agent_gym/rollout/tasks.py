@@ -28,6 +28,8 @@ from agent_gym.rollout.episode import turn_seed
 
 __all__ = ["EVALUATION_SPLITS", "TRAIN_SPLIT", "TaskPlan", "TaskRef", "sampling_seed"]
 
+_HOLDOUT_SEED = 20_251_201  # fixed: the held-out slice must not move with a run's seed
+
 TRAIN_SPLIT = "train"
 """The split training reads by default."""
 EVALUATION_SPLITS = frozenset({"dev", "test"})
@@ -86,6 +88,9 @@ class TaskPlan(BaseModel):
     """Tasks in the split; None when the env generates tasks from any index."""
     seed: int = 0
     """Seeds the permutation of each epoch."""
+    holdout: int = Field(default=0, ge=0)
+    """Tasks of the split kept out of the walk (:meth:`holdout_tasks`): a fixed slice, the same for every seed,
+    on which learning curves are measured without training on it."""
     env_kwargs: dict[str, Any] = Field(default_factory=dict)
     """``gym.make`` arguments, ``split`` included when the env has splits."""
 
@@ -98,6 +103,7 @@ class TaskPlan(BaseModel):
         split: str | None = None,
         seed: int = 0,
         allow_dev: bool = False,
+        holdout: int = 0,
     ) -> TaskPlan:
         """The plan over ``split`` (default: ``train``, or an explicit ``env_kwargs["split"]``) of ``env_id``.
 
@@ -129,18 +135,24 @@ class TaskPlan(BaseModel):
             size = getattr(env.unwrapped, "num_tasks", None)
         finally:
             env.close()
-        if size is not None and size < 1:
-            raise ConfigError(f"the {chosen!r} split of {env_id} holds no task")
-        return cls(env_id=env_id, split=chosen, size=size, seed=seed, env_kwargs=kwargs)
+        if size is not None and size <= holdout:
+            raise ConfigError(f"the {chosen!r} split of {env_id} holds {size} tasks, not more than the {holdout} held out")
+        return cls(env_id=env_id, split=chosen, size=size, seed=seed, holdout=holdout, env_kwargs=kwargs)
 
     def index(self, position: int) -> int:
         """The task index at ``position`` in the walk (epoch ``position // size``, then its permutation)."""
         if position < 0:
             raise ConfigError(f"positions start at 0, got {position}")
         if self.size is None:
-            return position
-        epoch, offset = divmod(position, self.size)
+            return position + self.holdout
+        epoch, offset = divmod(position, self.size - self.holdout)
         return int(self._permutation(epoch)[offset])
+
+    def holdout_tasks(self) -> list[int]:
+        """The held-out task indices: never in the walk, the same whatever the plan's seed."""
+        if self.size is None:
+            return list(range(self.holdout))
+        return sorted(int(i) for i in np.random.default_rng(_HOLDOUT_SEED).permutation(self.size)[: self.holdout])
 
     def tasks(self, start: int, count: int) -> list[int]:
         """The task indices at positions ``start, ..., start + count - 1``."""
@@ -159,7 +171,8 @@ class TaskPlan(BaseModel):
         if epoch not in cache:
             if len(cache) > 8:
                 cache.clear()
-            cache[epoch] = np.random.default_rng([self.seed & (2**63 - 1), epoch]).permutation(self.size)
+            kept = np.setdiff1d(np.arange(self.size), self.holdout_tasks()) if self.holdout else np.arange(self.size)
+            cache[epoch] = np.random.default_rng([self.seed & (2**63 - 1), epoch]).permutation(kept)
         return cache[epoch]
 
     @cached_property

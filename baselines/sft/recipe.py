@@ -27,7 +27,7 @@ class SFTRecipe(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    episodes: int = Field(192, ge=1)
+    episodes: int = Field(96, ge=1)
     """Teacher episodes collected (the first ones of the plan's walk of the train split)."""
     epochs: float = Field(1.0, gt=0)
     """Passes over the episodes."""
@@ -79,7 +79,7 @@ class SFTRecipe(BaseModel):
 
 
 PRESETS: dict[str, SFTRecipe] = {
-    # This machine (2 CPU cores): 192 teacher episodes, one epoch, 24 steps of 8 (about 30 minutes at top_k=3).
+    # This machine (2 CPU cores): 96 teacher episodes, one epoch, 12 steps of 8 (about 20 minutes at top_k=3).
     "cpu-qa": SFTRecipe(),
     # CI: two episodes, one step.
     "cpu-smoke": SFTRecipe(episodes=2, batch_size=2, max_length=512, save_steps=1),
@@ -154,6 +154,7 @@ def train_sft(
         "method": "sft",
         "env_id": plan.env_id,
         "split": plan.split,
+        "holdout": plan.holdout,
         "env_kwargs": plan.env_kwargs,
         "teacher": "OraclePolicy(question_first=True)",
         "teacher_em": sum(e.metrics.get("em", 0.0) for e in episodes) / len(episodes),

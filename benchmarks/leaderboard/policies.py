@@ -35,7 +35,7 @@ from .config import did_you_mean
 __all__ = ["check_endpoint", "check_policy_options", "load_policy", "policy_builder", "policy_label"]
 
 _CONNECT_TIMEOUT_S = 5.0
-_MODEL_BACKED = ("embedded", "transformers")
+_MODEL_BACKED = ("embedded", "transformers", "sft", "sft-grpo", "sft-ppo")
 
 
 def policy_label(spec: str) -> str:
@@ -45,6 +45,10 @@ def policy_label(spec: str) -> str:
         >>> policy_label("runs/grpo/checkpoint-40"), policy_label("http://127.0.0.1:8000/v1#qwen")
         ('checkpoint-40', 'qwen@127.0.0.1:8000')
     """
+    from agent_gym.baselines.trained import TRAINED_AGENTS
+
+    if spec in TRAINED_AGENTS:
+        return TRAINED_AGENTS[spec]
     if spec.startswith(("http://", "https://")):
         url, _, model = spec.partition("#")
         host = url.split("://", 1)[1].split("/", 1)[0]

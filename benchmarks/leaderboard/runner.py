@@ -58,7 +58,10 @@ def method_label(method: str) -> str:
     """
     if method in BASE_METHODS:
         return BASE_METHODS[method]
-    return "Tool Call: " + policy_label(method.removeprefix("policy:"))
+    from agent_gym.baselines.trained import TRAINED_AGENTS
+
+    spec = method.removeprefix("policy:")
+    return TRAINED_AGENTS[spec] if spec in TRAINED_AGENTS else "Tool Call: " + policy_label(spec)
 
 
 def task_count(env: gym.Env) -> int | None:

@@ -81,3 +81,14 @@ def test_sampling_seeds_differ_per_step_and_slot():
     seeds = [sampling_seed(0, step, slot) for step in range(4) for slot in range(8)]
     assert len(set(seeds)) == len(seeds)
     assert TaskRef(env_id="MultiHopQA-v0", split="train", index=3).reset_options() == {"index": 3}
+
+
+def test_the_holdout_slice_is_fixed_across_seeds_and_never_walked():
+    plans = [TaskPlan.for_env("MultiHopQA-v0", seed=seed, holdout=32) for seed in (0, 1)]
+    held = plans[0].holdout_tasks()
+    assert len(held) == 32 and held == plans[1].holdout_tasks()
+    for plan in plans:
+        walk = plan.tasks(0, 3 * (TRAIN_SIZE - 32))
+        assert not set(walk) & set(held) and set(walk) | set(held) == set(range(TRAIN_SIZE))
+    with pytest.raises(ConfigError, match="not more than the 900 held out"):
+        TaskPlan.for_env("MultiHopQA-v0", holdout=900)

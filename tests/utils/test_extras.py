@@ -27,7 +27,9 @@ def test_a_missing_module_is_named_with_the_pip_command(without_torch):
 def test_the_cli_refuses_before_importing_the_command(without_torch, capsys):
     assert agent_gym_main(["train", "sft", "--env", "MultiHopQA-v0", "--output-dir", "x"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["agent-gym: agent-gym train needs the 'train' extra (missing: torch); install it with: pip install 'agent-gym[train]'"]
+    assert err == [
+        "agent-gym: agent-gym train needs the 'train' extra (missing: torch); install it with: pip install 'agent-gym[train]'"
+    ]
 
 
 def test_every_extra_is_installed_here_and_unknown_ones_are_refused():

