@@ -36,7 +36,9 @@ def _peft() -> Any:
     try:
         import peft
     except ImportError:
-        raise MissingDependency("LoRA adapters need the 'train' extra (peft); install it with: pip install 'agent-gym[train]'") from None
+        raise MissingDependency(
+            "LoRA adapters need the 'train' extra (peft); install it with: pip install 'agent-gym[train]'"
+        ) from None
     return peft
 
 
