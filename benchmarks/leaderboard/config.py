@@ -8,10 +8,12 @@ file and a different config can never mix into it.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import platform
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -155,9 +157,49 @@ class LeaderboardConfig(BaseModel):
         return [*self.methods, *(f"policy:{spec}" for spec in self.policies)]
 
     def fingerprint(self) -> str:
-        """A short hash of the whole config: the identity of the run's results file."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A short hash of the whole config and of the files it names: the identity of the run's results file.
+
+        Paths alone do not name content: a ``data=`` or ``corpus=`` file rewritten in place, or a checkpoint or
+        shipped agent retrained into the same folder, would otherwise resume the old episodes as the new ones.
+        """
+        text = json.dumps({"config": self.model_dump(mode="json"), "files": self.file_digests()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def file_digests(self) -> dict[str, str]:
+        """sha256 of every local file the config names: env argument paths, and the weights and configs of the
+        checkpoint folders and shipped agents among the policies (hashed once per process)."""
+        from agent_gym.baselines.trained import TRAINED_AGENTS
+
+        found: dict[str, str] = {}
+        for key, value in sorted(self.env_kwargs.items()):
+            if isinstance(value, str) and Path(value).expanduser().is_file():
+                found[f"env_kwargs.{key}"] = _digest(Path(value).expanduser())
+        for spec in (self.base_policy, *self.policies):
+            if spec in TRAINED_AGENTS:
+                from agent_gym.baselines.trained import trained_agent_path
+
+                folder: Path | None = trained_agent_path(spec)
+            else:
+                folder = Path(spec).expanduser() if not spec.startswith(("http://", "https://")) else None
+            if folder is not None and folder.is_dir():
+                for file in sorted(folder.iterdir()):
+                    if file.suffix in (".safetensors", ".json", ".bin", ".gguf") and file.is_file():
+                        found[f"policy.{spec}/{file.name}"] = _digest(file)
+        return found
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_digest(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest(path: Path) -> str:
+    stat = path.stat()
+    return _cached_digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
     def episode_seed(self, method: str, dataset: str, index: int) -> int:
         """The seed of one episode: a function of the run seed and the episode's key only, never of the order."""
