@@ -2,6 +2,7 @@
 MultiHopQA-v0 and passes ``agent-gym check`` without torch, and commands that need an extra say which, in one line."""
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,8 +21,12 @@ def core_venv(tmp_path_factory):
     venv = tmp_path_factory.mktemp("core") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    # Build from a copy: setuptools writes build/ and *.egg-info into the tree it builds.
+    source = venv.parent / "source"
+    ignored = shutil.ignore_patterns(".venv", ".git", "runs", "results", "build", "*.egg-info", ".hypothesis", "__pycache__")
+    shutil.copytree(ROOT, source, ignore=ignored)
     install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", str(ROOT / "constraints.txt")]
-    subprocess.run([*install, str(ROOT)], check=True, timeout=900)
+    subprocess.run([*install, str(source)], check=True, timeout=900)
     return venv
 
 
