@@ -187,6 +187,11 @@ class LeaderboardConfig(BaseModel):
                         found[f"policy.{spec}/{file.name}"] = _digest(file)
         return found
 
+    def episode_seed(self, method: str, dataset: str, index: int) -> int:
+        """The seed of one episode: a function of the run seed and the episode's key only, never of the order."""
+        text = f"{self.seed}/{method}/{dataset}/{index}"
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 2**31
+
 
 @functools.lru_cache(maxsize=256)
 def _cached_digest(path: str, size: int, mtime_ns: int) -> str:
@@ -200,8 +205,3 @@ def _cached_digest(path: str, size: int, mtime_ns: int) -> str:
 def _digest(path: Path) -> str:
     stat = path.stat()
     return _cached_digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-
-    def episode_seed(self, method: str, dataset: str, index: int) -> int:
-        """The seed of one episode: a function of the run seed and the episode's key only, never of the order."""
-        text = f"{self.seed}/{method}/{dataset}/{index}"
-        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 2**31

@@ -6,6 +6,7 @@ previous version (or none), and the rerun writes them again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from .html import to_html
 from .plots import PLOTTED, score_plot
 from .report import LeaderboardReport, to_markdown
 from .runner import Cell, LeaderboardRun, method_label
-from .stats import summarize_cell
+from .stats import PairedDifference, episode_measures, paired_difference, summarize_cell
 
 __all__ = ["LeaderboardOutputs", "build_report", "write_outputs"]
 
@@ -60,6 +61,7 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
             f"with U+FFFD when stored: {named}"
         )
     return LeaderboardReport(
+        paired=_paired(run, cells),
         fingerprint=run.fingerprint,
         config=cfg.model_dump(mode="json"),
         versions=run.versions,
@@ -68,6 +70,30 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
         cells=summaries,
         notes=notes,
     )
+
+
+def _paired(run: LeaderboardRun, cells: Sequence[Cell]) -> list[PairedDifference]:
+    """Each policy row against Naive RAG, and each later policy row against the first (e.g. SFT+GRPO vs SFT)."""
+    cfg = run.config
+    policies = [m for m in cfg.method_ids() if m.startswith("policy:")]
+    comparisons = [(m, "naive-rag") for m in policies if "naive-rag" in cfg.methods]
+    comparisons += [(m, policies[0]) for m in policies[1:]]
+    out = []
+    for method, versus in comparisons:
+        pairs: dict[str, tuple[list[float], list[float]]] = {}
+        for dataset in cfg.datasets:
+            indices = next((c.indices for c in cells if c.method == method and c.dataset == dataset), ())
+            a, b = [], []
+            for i in indices:
+                mine, theirs = run.store.records.get((method, dataset, i)), run.store.records.get((versus, dataset, i))
+                if mine is not None and theirs is not None:
+                    a.append(episode_measures(mine.played)["em"] or 0.0)
+                    b.append(episode_measures(theirs.played)["em"] or 0.0)
+            pairs[dataset] = (a, b)
+        seed = int.from_bytes(hashlib.sha256(f"{cfg.seed}/paired/{method}/{versus}".encode()).digest()[:4], "big")
+        estimate = paired_difference(pairs, resamples=cfg.bootstrap_resamples, seed=seed)
+        out.append(PairedDifference(method=method, versus=versus, estimate=estimate))
+    return out
 
 
 def write_outputs(folder: Path, report: LeaderboardReport) -> LeaderboardOutputs:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .config import resolve_dataset
 from .reference import REFERENCE_CAPTION, REFERENCE_EM
-from .stats import MEASURES, CellSummary, Estimate
+from .stats import MEASURES, CellSummary, Estimate, PairedDifference
 
 __all__ = [
     "LeaderboardReport",
@@ -22,6 +22,7 @@ __all__ = [
     "Table",
     "markdown_table",
     "metrics_table",
+    "paired_table",
     "reference_table",
     "score_table",
     "timing_table",
@@ -49,6 +50,8 @@ class LeaderboardReport(BaseModel):
     """Dataset names in column order."""
     cells: list[CellSummary]
     """One summary per method × dataset."""
+    paired: list[PairedDifference] = []
+    """EM differences between methods on the same questions (trained rows against Naive RAG and the first one)."""
     notes: list[str] = []
     """Problems found in the results file (line numbers and what was done)."""
 
@@ -135,6 +138,25 @@ def timing_table(report: LeaderboardReport) -> Table:
     return _table(["method", "dataset", "n", "wall s", "s / episode"], rows)
 
 
+def paired_table(report: LeaderboardReport) -> Table:
+    names = dict(report.methods)
+    rows = [
+        [
+            names.get(p.method, p.method),
+            names.get(p.versus, p.versus),
+            _signed(p.estimate.mean),
+            _ci(p.estimate),
+            str(p.estimate.n),
+        ]
+        for p in report.paired
+    ]
+    return _table(["method", "versus", "Δ EM (avg)", "95% paired CI", "question pairs"], rows)
+
+
+def _signed(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:+.3f}"
+
+
 def to_markdown(report: LeaderboardReport) -> str:
     """The whole report as Markdown (reproducible sections first, then the measured ones)."""
     cfg = report.config
@@ -150,6 +172,19 @@ def to_markdown(report: LeaderboardReport) -> str:
         "",
         *markdown_table(score_table(report, "em")),
         "",
+        *(
+            [
+                "## Paired differences",
+                "",
+                "Exact match averaged over datasets, minus the other method's on the same questions; the interval resamples "
+                "questions within each dataset, keeping each question's two outcomes together.",
+                "",
+                *markdown_table(paired_table(report)),
+                "",
+            ]
+            if report.paired
+            else []
+        ),
         "## All metrics",
         "",
         "Turns, tool calls, invalid calls (the model's malformed or impossible calls) and generated tokens are means per "

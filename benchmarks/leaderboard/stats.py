@@ -14,7 +14,16 @@ import numpy as np
 from agent_gym.baselines.method import PlayedEpisode
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["CellSummary", "Estimate", "MEASURES", "bootstrap_ci", "episode_measures", "summarize_cell"]
+__all__ = [
+    "CellSummary",
+    "Estimate",
+    "MEASURES",
+    "PairedDifference",
+    "bootstrap_ci",
+    "episode_measures",
+    "paired_difference",
+    "summarize_cell",
+]
 
 MEASURES: dict[str, str] = {
     "em": "EM",
@@ -127,3 +136,44 @@ def summarize_cell(
     for _, batch, elapsed, _ in ordered:
         batch_time[batch] = max(batch_time.get(batch, 0.0), elapsed)
     return CellSummary(method=method, dataset=dataset, n=len(rows), estimates=estimates, wall_s=sum(batch_time.values()))
+
+
+class PairedDifference(BaseModel):
+    """One method's mean-over-datasets EM minus another's, on the same questions, with a paired bootstrap CI."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    versus: str
+    estimate: Estimate
+    """The difference (``n`` counts question pairs over all datasets)."""
+
+
+def paired_difference(
+    pairs: dict[str, tuple[Sequence[float], Sequence[float]]], *, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> Estimate:
+    """Mean over datasets of ``mean(a) - mean(b)``, with a percentile CI from resampling questions within each dataset.
+
+    Both methods answered the same questions, so each resample keeps a question's two outcomes together: the
+    interval reflects the difference between the methods, not each method's own spread.
+
+    Args:
+        pairs: Dataset -> (method A's values, method B's values), aligned by question.
+
+    Example:
+        >>> est = paired_difference({"d": ([1, 1, 0, 1], [0, 1, 0, 0])}, seed=0)
+        >>> est.mean, est.low >= 0.0, est.n
+        (0.5, True, 4)
+    """
+    rng = np.random.default_rng(seed)
+    diffs = [np.asarray(a, dtype=float) - np.asarray(b, dtype=float) for a, b in pairs.values() if len(a)]
+    if not diffs:
+        return Estimate(mean=float("nan"), low=float("nan"), high=float("nan"), n=0)
+    means = np.zeros(resamples)
+    for diff in diffs:
+        means += diff[rng.integers(0, diff.size, size=(resamples, diff.size))].mean(axis=1)
+    means /= len(diffs)
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    mean = float(np.mean([d.mean() for d in diffs]))
+    return Estimate(mean=mean, low=float(low), high=float(high), n=int(sum(d.size for d in diffs)))
