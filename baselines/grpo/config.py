@@ -95,9 +95,9 @@ PRESETS: dict[str, GRPORecipe] = {
     "cpu-smoke": GRPORecipe(),
     # Multi-hop QA from an SFT adapter on this machine (2 CPU cores): 2 questions × 4 episodes of up to 5 turns per
     # step, a LoRA learning rate, no reference model (beta 0: the adapter starts at the SFT policy and moves
-    # little in 12 steps); about 3 minutes per step.
+    # little in 8 steps); about 4 minutes per step.
     "cpu-qa": GRPORecipe(
-        steps=12, prompts_per_step=2, num_generations=4, micro_batch=4, learning_rate=5e-5, max_new_tokens=64, max_turns=5
+        steps=8, prompts_per_step=2, num_generations=4, micro_batch=4, learning_rate=5e-5, max_new_tokens=64, max_turns=5
     ),
     # Agent-R1's setting: batch 128 tasks × 5 rollouts, lr 1e-6, KL 0.001, up to 5 turns; needs a GPU.
     "gpu-agent-r1": GRPORecipe(
