@@ -22,7 +22,7 @@ from agent_gym.integrations.rollouts import TrainingRollouts
 from agent_gym.integrations.trl import EnvRolloutFunc, env_reward, task_dataset
 from agent_gym.rollout.tasks import TaskPlan
 
-__all__ = ["build_grpo_trainer", "run_grpo", "train_grpo"]
+__all__ = ["build_grpo_trainer", "run_grpo", "save_final", "train_grpo"]
 
 
 def build_grpo_trainer(
@@ -132,10 +132,15 @@ def train_grpo(
     output_dir.mkdir(parents=True, exist_ok=True)
     trainer, _ = build_grpo_trainer(model, tokenizer, plan, recipe, output_dir)
     run_grpo(trainer, output_dir, resume=resume)
-    if is_peft_model(trainer.model):  # trained through an adapter: what ships is the (float16) adapter
+    save_final(trainer, tokenizer, output_dir)
+    log = output_dir / "metrics.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def save_final(trainer: Any, tokenizer: Any, output_dir: str | Path) -> None:
+    """Write the trained model into ``output_dir``: the (float16) adapter when it trained through one, else the model."""
+    if is_peft_model(trainer.model):
         save_adapter(trainer.model, output_dir)
     else:
         trainer.save_model(str(output_dir))
         tokenizer.save_pretrained(str(output_dir))
-    log = output_dir / "metrics.jsonl"
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

@@ -128,3 +128,23 @@ def test_a_nan_loss_stops_before_the_step_is_checkpointed(make_lm, tokenizer, tm
     with pytest.raises(DivergenceError, match="step 4: loss is nan; stopped before checkpointing"):
         watch.on_log(trainer.args, state, None, logs={"loss": float("nan")})
     assert [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [4]
+
+
+def test_grpo_trains_a_peft_adapter_on_and_saves_it_as_an_adapter(make_lm, tokenizer, tmp_path):
+    from agent_gym.baselines.policies.adapters import EMBEDDED_BASE, adapter_base, lora_config
+    from peft import get_peft_model
+    from safetensors.torch import load_file
+
+    model = get_peft_model(make_lm(0), lora_config(2))
+    model.peft_config["default"].base_model_name_or_path = EMBEDDED_BASE
+    before = {k: v.clone() for k, v in model.named_parameters() if v.requires_grad}
+    assert before and all("lora_" in k for k in before)
+    trainer, _ = build_grpo_trainer(model, tokenizer, PLAN, RECIPE.model_copy(update={"steps": 1}), tmp_path)
+    _vary_rewards(trainer)
+    trainer.train()
+    after = dict(model.named_parameters())
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    from agent_gym.baselines.grpo.recipe import save_final
+
+    save_final(trainer, tokenizer, tmp_path)
+    assert adapter_base(tmp_path) == EMBEDDED_BASE and load_file(tmp_path / "adapter_model.safetensors")

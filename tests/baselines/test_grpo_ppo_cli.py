@@ -28,8 +28,26 @@ def test_train_writes_a_checkpoint_the_transformers_policy_plays(algorithm, tiny
     from agent_gym.rollout import rollout
 
     out = tmp_path / algorithm
-    argv = ["train", algorithm, "--env", "KeyValueLookup-v0", "-k", "hops=1", "-k", 'reward="process"', "--policy",
-            str(tiny_checkpoint), "--steps", "1", "--episodes", "4", "--max-new-tokens", "4", "--output-dir", str(out)]
+    argv = [
+        "train",
+        algorithm,
+        "--env",
+        "KeyValueLookup-v0",
+        "-k",
+        "hops=1",
+        "-k",
+        'reward="process"',
+        "--policy",
+        str(tiny_checkpoint),
+        "--steps",
+        "1",
+        "--episodes",
+        "4",
+        "--max-new-tokens",
+        "4",
+        "--output-dir",
+        str(out),
+    ]
     assert agent_gym_main(argv) == 0
     assert "done: 1 steps" in capsys.readouterr().out
     assert (out / "checkpoint-1").is_dir()
@@ -46,8 +64,25 @@ QA = ["--env", "MultiHopQA-v0", "-k", "top_k=1", "-k", 'reward="process"']
 @pytest.mark.parametrize(("algorithm", "seed"), [("grpo", 1), ("ppo", 3)])
 def test_qa_training_with_any_seed_finishes_a_step_on_the_train_split(algorithm, seed, tiny_checkpoint, tmp_path, capsys):
     out = tmp_path / algorithm
-    argv = ["train", algorithm, *QA, "--policy", str(tiny_checkpoint), "--seed", str(seed), "--steps", "1",
-            "--episodes", "4", "--max-new-tokens", "4", "--max-turns", "2", "--output-dir", str(out)]
+    argv = [
+        "train",
+        algorithm,
+        *QA,
+        "--policy",
+        str(tiny_checkpoint),
+        "--seed",
+        str(seed),
+        "--steps",
+        "1",
+        "--episodes",
+        "4",
+        "--max-new-tokens",
+        "4",
+        "--max-turns",
+        "2",
+        "--output-dir",
+        str(out),
+    ]
     assert agent_gym_main(argv) == 0
     assert "done: 1 steps" in capsys.readouterr().out
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -61,8 +96,19 @@ def test_sft_writes_an_adapter_that_loads_as_a_policy(tiny_checkpoint, tmp_path,
     from agent_gym.rollout import rollout
 
     out = tmp_path / "sft"
-    argv = ["train", "sft", *QA, "--policy", str(tiny_checkpoint), "--config", "cpu-smoke", "--set", "max_length=4096",
-            "--output-dir", str(out)]
+    argv = [
+        "train",
+        "sft",
+        *QA,
+        "--policy",
+        str(tiny_checkpoint),
+        "--config",
+        "cpu-smoke",
+        "--set",
+        "max_length=4096",
+        "--output-dir",
+        str(out),
+    ]
     assert agent_gym_main(argv) == 0
     assert "done: 1 steps, loss" in capsys.readouterr().out
     card = json.loads((out / "card.json").read_text())
@@ -99,3 +145,39 @@ def test_bad_input_is_refused_with_the_fix(argv, message, tmp_path, capsys, monk
 def test_parse_pairs_reads_json_values():
     parsed = parse_pairs(['reward={"overlong": 1}', "hops=2", "name=x"], "-k")
     assert parsed == {"reward": {"overlong": 1}, "hops": 2, "name": "x"}
+
+
+@pytest.mark.parametrize("algorithm", ["ppo"])  # GRPO from an adapter: tests/baselines/test_grpo.py (it needs varied rewards)
+def test_rl_trains_on_from_an_sft_adapter_and_ships_an_adapter(algorithm, tiny_checkpoint, tmp_path, capsys):
+    import torch
+    from agent_gym.baselines.policies.adapters import adapter_base, is_adapter
+    from safetensors.torch import load_file
+
+    sft = tmp_path / "sft"
+    argv = ["train", "sft", *QA, "--policy", str(tiny_checkpoint), "--config", "cpu-smoke", "--set", "max_length=4096"]
+    assert agent_gym_main([*argv, "--output-dir", str(sft)]) == 0
+    out = tmp_path / algorithm
+    argv = [
+        "train",
+        algorithm,
+        *QA,
+        "--policy",
+        str(sft),
+        "--steps",
+        "1",
+        "--episodes",
+        "4",
+        "--max-new-tokens",
+        "4",
+        "--max-turns",
+        "2",
+        "--lr",
+        "0.01",
+        "--output-dir",
+        str(out),
+    ]
+    assert agent_gym_main(argv) == 0
+    assert is_adapter(out) and adapter_base(out) == str(tiny_checkpoint.resolve())  # one adapter on the same base
+    before, after = load_file(sft / "adapter_model.safetensors"), load_file(out / "adapter_model.safetensors")
+    assert before.keys() == after.keys() and all(v.dtype == torch.float16 for v in after.values())
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # the SFT adapter trained on

@@ -133,4 +133,4 @@ def test_public_names_are_pinned():
     assert {"PPOConfig", "PPOTrainer", "PolicyWithValue", "gae", "train", "advantage_targets", "ppo_losses"} <= set(ppo.__all__)
     assert all(hasattr(ppo, name) for name in ppo.__all__)
     assert grpo_config.__all__ == ["PRESETS", "GRPORecipe"]
-    assert grpo_recipe.__all__ == ["build_grpo_trainer", "run_grpo", "train_grpo"]
+    assert grpo_recipe.__all__ == ["build_grpo_trainer", "run_grpo", "save_final", "train_grpo"]
