@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from agent_gym.baselines.checkpoints import checkpoint_step, newest_checkpoint
 from agent_gym.baselines.policies.adapters import is_peft_model, save_adapter
 from agent_gym.baselines.ppo.trainer import PPOTrainer
 
@@ -60,8 +61,7 @@ def save_checkpoint(trainer: PPOTrainer, directory: str | Path, tokenizer: Any =
 
 def latest_checkpoint(output_dir: str | Path) -> Path | None:
     """The newest complete ``checkpoint-<step>`` in ``output_dir``, or None."""
-    found = [p for p in Path(output_dir).glob("checkpoint-*") if (p / _STATE_FILE).exists() and p.name[11:].isdigit()]
-    return max(found, key=lambda p: int(p.name[11:]), default=None)
+    return newest_checkpoint(output_dir, _STATE_FILE)
 
 
 def load_checkpoint(trainer: PPOTrainer, directory: str | Path) -> None:
@@ -171,6 +171,6 @@ def _reason(exc: BaseException) -> str:
 
 
 def _prune(output_dir: Path) -> None:
-    found = sorted((p for p in output_dir.glob("checkpoint-*") if p.name[11:].isdigit()), key=lambda p: int(p.name[11:]))
+    found = sorted((p for p in output_dir.glob("checkpoint-*") if checkpoint_step(p) is not None), key=checkpoint_step)
     for old in found[:-_KEEP]:
         shutil.rmtree(old, ignore_errors=True)
