@@ -59,30 +59,14 @@ def test_train_writes_a_checkpoint_the_transformers_policy_plays(algorithm, tiny
 
 
 QA = ["--env", "MultiHopQA-v0", "-k", "top_k=1", "-k", 'reward="process"']
+ONE_TINY_STEP = ["--steps", "1", "--episodes", "4", "--max-new-tokens", "4", "--max-turns", "2"]
 
 
 @pytest.mark.parametrize(("algorithm", "seed"), [("grpo", 1), ("ppo", 3)])
 def test_qa_training_with_any_seed_finishes_a_step_on_the_train_split(algorithm, seed, tiny_checkpoint, tmp_path, capsys):
     out = tmp_path / algorithm
-    argv = [
-        "train",
-        algorithm,
-        *QA,
-        "--policy",
-        str(tiny_checkpoint),
-        "--seed",
-        str(seed),
-        "--steps",
-        "1",
-        "--episodes",
-        "4",
-        "--max-new-tokens",
-        "4",
-        "--max-turns",
-        "2",
-        "--output-dir",
-        str(out),
-    ]
+    argv = ["train", algorithm, *QA, "--policy", str(tiny_checkpoint), "--seed", str(seed), *ONE_TINY_STEP]
+    argv += ["--output-dir", str(out)]
     assert agent_gym_main(argv) == 0
     assert "done: 1 steps" in capsys.readouterr().out
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -157,25 +141,7 @@ def test_rl_trains_on_from_an_sft_adapter_and_ships_an_adapter(algorithm, tiny_c
     argv = ["train", "sft", *QA, "--policy", str(tiny_checkpoint), "--config", "cpu-smoke", "--set", "max_length=4096"]
     assert agent_gym_main([*argv, "--output-dir", str(sft)]) == 0
     out = tmp_path / algorithm
-    argv = [
-        "train",
-        algorithm,
-        *QA,
-        "--policy",
-        str(sft),
-        "--steps",
-        "1",
-        "--episodes",
-        "4",
-        "--max-new-tokens",
-        "4",
-        "--max-turns",
-        "2",
-        "--lr",
-        "0.01",
-        "--output-dir",
-        str(out),
-    ]
+    argv = ["train", algorithm, *QA, "--policy", str(sft), *ONE_TINY_STEP, "--lr", "0.01", "--output-dir", str(out)]
     assert agent_gym_main(argv) == 0
     assert is_adapter(out) and adapter_base(out) == str(tiny_checkpoint.resolve())  # one adapter on the same base
     before, after = load_file(sft / "adapter_model.safetensors"), load_file(out / "adapter_model.safetensors")
