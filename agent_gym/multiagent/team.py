@@ -35,7 +35,7 @@ from pettingzoo import ParallelEnv
 
 from agent_gym.errors import ConfigError, InvalidActionError, ResetNeeded
 from agent_gym.multiagent.answerer import AnswererEnv
-from agent_gym.spaces import FreeText
+from agent_gym.spaces import FreeText, History
 from agent_gym.tools.env import ToolEnv
 from agent_gym.tools.formats import Action
 
@@ -100,7 +100,12 @@ class TeamToolEnv(ParallelEnv[str, TeamObs, Action]):
         self._envs: dict[str, ToolEnv] = {SEARCHER: searcher_env, ANSWERER: self.answerer_env}
         self.possible_agents = [SEARCHER, ANSWERER]
         self.agents = []
-        self.observation_spaces = {a: spaces.Dict({"history": env.observation_space}) for a, env in self._envs.items()}
+        # One space for both agents (PettingZoo's API test wants them equal): wide enough for either history.
+        history = History(
+            max_messages=max(env.observation_space.max_messages for env in self._envs.values()),
+            max_content_length=max(env.observation_space.max_content_length for env in self._envs.values()),
+        )
+        self.observation_spaces = {a: spaces.Dict({"history": history}) for a in self._envs}
         self.action_spaces = {a: env.action_space for a, env in self._envs.items()}
         self._acting = SEARCHER
         self._round = 0

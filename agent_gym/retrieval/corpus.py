@@ -23,7 +23,7 @@ def passage_id(title: str, text: str) -> str:
     Example:
         >>> passage_id("Ed Wood", "Edward Davis Wood Jr. was an American filmmaker.")
         'p-cc03405bdb159612'
-        >>> passage_id(" Ed  Wood", "Edward Davis Wood Jr. was\nan American filmmaker. ")
+        >>> passage_id(" Ed  Wood", "Edward Davis Wood Jr. was   an American filmmaker. ")
         'p-cc03405bdb159612'
     """
     title, text = " ".join(title.split()), " ".join(text.split())
