@@ -175,13 +175,28 @@ def write_card(name: str, argv: list[str], folder: Path, wall_s: float, held_out
     return card
 
 
-def ship(folder: Path, name: str) -> Path:
-    """Copy a run's adapter and card into the package (``agent_gym/baselines/trained/<name>``)."""
-    from agent_gym.baselines import trained
+def ship(folder: Path, name: str, *, adapter: Path | None = None) -> Path:
+    """Copy a run's adapter (float16) and card into the package (``agent_gym/baselines/trained/<name>``).
 
+    Args:
+        folder: The run's folder (its card and curve).
+        name: The shipped agent's name.
+        adapter: The adapter folder to ship, when not the run's final one (e.g. a ``checkpoint-<step>``).
+    """
+    import torch
+    from agent_gym.baselines import trained
+    from agent_gym.baselines.policies.adapters import ADAPTER_CONFIG, EMBEDDED_BASE
+    from safetensors.torch import load_file, save_file
+
+    source = adapter or folder
     target = Path(trained.__file__).parent / name
     target.mkdir(exist_ok=True)
-    for file in ("adapter_config.json", "adapter_model.safetensors", "card.json", "CARD.md", "curve.png"):
+    weights = load_file(str(source / "adapter_model.safetensors"))
+    save_file({k: v.to(torch.float16).contiguous() for k, v in weights.items()}, str(target / "adapter_model.safetensors"))
+    config = json.loads((source / ADAPTER_CONFIG).read_text())
+    config.update(base_model_name_or_path=EMBEDDED_BASE, inference_mode=True)
+    (target / ADAPTER_CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    for file in ("card.json", "CARD.md", "curve.png"):
         if (folder / file).is_file():
             shutil.copy2(folder / file, target / file)
     return target
