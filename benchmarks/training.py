@@ -166,7 +166,8 @@ def write_card(name: str, argv: list[str], folder: Path, wall_s: float, held_out
         f"- **command**: `{card['command']}`",
         f"- **data**: {ENV_ID}, train split (the bundled HotpotQA 200 + 2Wiki 500 + MuSiQue 100), {HOLDOUT} tasks held out",
         f"- **steps**: {card['steps']}; **wall time**: {card['wall_s'] / 60:.1f} min on 2 CPU cores",
-        "- **held-out train slice** (greedy): " + ", ".join(f"{k} {v:.3f}" for k, v in held_out.items()),
+        "- **held-out train slice** (greedy): "
+        + (", ".join(f"{k} {v:.3f}" for k, v in held_out.items()) if held_out else "not measured in this run (--evaluate 0)"),
         f"- **curve** ({key}): " + " ".join(f"{x:.3f}" for x in curve),
         "",
         "![curve](curve.png)",
