@@ -93,11 +93,11 @@ class GRPORecipe(BaseModel):
 PRESETS: dict[str, GRPORecipe] = {
     # CI and the CPU learning runs: one task × 4 episodes per step, short turns.
     "cpu-smoke": GRPORecipe(),
-    # Multi-hop QA from an SFT adapter on this machine (2 CPU cores): 2 questions × 4 episodes of up to 5 turns per
-    # step, a LoRA learning rate, no reference model (beta 0: the adapter starts at the SFT policy and moves
-    # little in 8 steps); about 4 minutes per step.
+    # Multi-hop QA from an SFT adapter on this machine (2 CPU cores): 1 question × 4 episodes of up to 5 turns per
+    # step, one completion per forward pass (4 at once took 15 GB for the logits of ~1,500-token episodes over a
+    # 49k vocabulary, and was OOM-killed next to PPO), a LoRA learning rate, no reference model (beta 0).
     "cpu-qa": GRPORecipe(
-        steps=8, prompts_per_step=2, num_generations=4, micro_batch=4, learning_rate=5e-5, max_new_tokens=64, max_turns=5
+        steps=8, prompts_per_step=1, num_generations=4, micro_batch=1, learning_rate=5e-5, max_new_tokens=64, max_turns=5
     ),
     # Agent-R1's setting: batch 128 tasks × 5 rollouts, lr 1e-6, KL 0.001, up to 5 turns; needs a GPU.
     "gpu-agent-r1": GRPORecipe(
