@@ -70,7 +70,9 @@ def generate(
     first_token_s = 0.0
     with torch.inference_mode():
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        # Only the last position's logits are needed: the LM head over every prompt position would cost as much
+        # as the rest of a 135M model (a 49k vocabulary) and gigabytes of memory for long histories.
+        out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
         for step in range(max_new_tokens):
             chosen, chosen_logp = _choose(out.logits[:, -1, :].float(), generators, temperature, top_p)
             if step == 0:

@@ -91,10 +91,11 @@ class PPORun(BaseModel):
 PRESETS: dict[str, PPORun] = {
     # CI and the key-value learning runs.
     "cpu-smoke": PPORun(),
-    # Multi-hop QA from an SFT adapter on this machine (2 CPU cores): 8 episodes of up to 5 turns per update, a
-    # LoRA learning rate, Agent-R1's KL and clip; about 4 minutes per update.
+    # Multi-hop QA from an SFT adapter on this machine (2 CPU cores): 4 episodes of up to 5 turns per update in
+    # minibatches of 2 (8 in minibatches of 4 was OOM-killed at 23 GB: full-vocabulary logits of ~2,000-token
+    # episodes, for the policy and the reference), a LoRA learning rate, Agent-R1's KL and clip.
     "cpu-qa": PPORun(
-        steps=8, episodes=8, max_new_tokens=64, max_turns=5, ppo=PPOConfig.cpu_smoke(learning_rate=5e-5, minibatch_size=4)
+        steps=8, episodes=4, max_new_tokens=64, max_turns=5, ppo=PPOConfig.cpu_smoke(learning_rate=5e-5, minibatch_size=2)
     ),
     # Agent-R1's PPO on a GPU: 128 episodes per update, lr 1e-6.
     "gpu-agent-r1": PPORun(
