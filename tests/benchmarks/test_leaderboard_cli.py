@@ -9,6 +9,7 @@ import time
 import pytest
 from agent_gym.benchmarks.leaderboard import LeaderboardConfig, LeaderboardRun
 from agent_gym.benchmarks.leaderboard.policies import load_policy, policy_label
+from agent_gym.benchmarks.leaderboard.runner import method_label
 
 from agent_gym.cli import leaderboard
 from agent_gym.errors import ConfigError
@@ -99,13 +100,14 @@ def test_a_small_run_writes_markdown_html_plots_and_json(tmp_path, capsys, kv_po
 def test_the_plan_takes_the_first_questions_of_each_bundled_dataset(tmp_path):
     run = LeaderboardRun(LeaderboardConfig(datasets=("musique", "2wiki"), limit=3), tmp_path, progress=False)
     cells = run.plan()
+    methods = ["naive-rag", "base-tool-call", "sft", "sft-ppo"]  # the default: every row, the shipped trained agents included
     assert [(c.method, c.dataset, c.env_id) for c in cells] == [
-        ("naive-rag", "musique", "MuSiQue-v0"),
-        ("naive-rag", "2wiki", "TwoWikiMultihopQA-v0"),
-        ("base-tool-call", "musique", "MuSiQue-v0"),
-        ("base-tool-call", "2wiki", "TwoWikiMultihopQA-v0"),
+        (method, dataset, env_id)
+        for method in methods
+        for dataset, env_id in (("musique", "MuSiQue-v0"), ("2wiki", "TwoWikiMultihopQA-v0"))
     ]
     assert {c.indices for c in cells} == {(0, 1, 2)}
+    assert [method_label(m) for m in methods] == ["Naive RAG", "Base Tool Call", "SFT", "SFT+PPO"]
     full = LeaderboardRun(LeaderboardConfig(datasets=("musique",), limit=None), tmp_path / "full", progress=False)
     assert full.plan()[0].indices == tuple(range(292))
 

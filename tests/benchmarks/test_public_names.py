@@ -19,6 +19,8 @@ def test_public_names_are_pinned():
             "LeaderboardOutputs",
             "LeaderboardReport",
             "LeaderboardRun",
+            "METHODS",
+            "QA_ENV_KWARGS",
             "StoreProblem",
             "bootstrap_ci",
             "build_report",
