@@ -15,14 +15,6 @@ def call(name, **arguments):
     return f"<tool_call>{json.dumps({'name': name, 'arguments': arguments})}</tool_call>"
 
 
-@pytest.fixture
-def env():
-    env = ArithmeticEnv(reward="process", max_turns=4)
-    env.reset(seed=0, options={"operands": [2, 3]})
-    yield env
-    env.close()
-
-
 def test_reset_opens_with_system_prompt_and_task(env):
     obs, info = env.reset(seed=0, options={"operands": [2, 3]})
     assert [m["role"] for m in obs] == ["system", "user"]

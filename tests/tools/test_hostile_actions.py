@@ -42,14 +42,6 @@ def checked_step(env, action, before):
     return obs, terminated or truncated, info
 
 
-@pytest.fixture
-def env():
-    env = ArithmeticEnv(reward="process", max_turns=4)
-    env.reset(seed=0, options={"operands": [2, 3]})
-    yield env
-    env.close()
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(turns=st.lists(st.one_of(hostile_message_actions(NAMES), hostile_texts(NAMES), actions(NAMES)), min_size=1, max_size=8))
 def test_step_never_raises_on_hostile_content_and_stays_in_the_space(turns):
