@@ -37,8 +37,9 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 leaderboard: setup
 	$(VENV)/bin/agent-gym leaderboard
 
-# Regenerates the shipped agents (agent_gym/baselines/trained/) from scratch on this machine: SFT, then GRPO and
-# PPO from it, on MultiHopQA's train split, with cards and curves (about 75 minutes on 2 CPU cores; resumable).
+# Regenerates the shipped agents (agent_gym/baselines/trained/) from scratch: SFT (17 min on 2 CPU cores), then GRPO
+# and PPO from it (about 10 min per PPO step here; on CPU both currently run out of memory within 1-2 steps, see
+# docs/results.md), on MultiHopQA's train split, with cards and curves; resumable.
 reproduce-training: setup
 	$(PY) -m agent_gym.benchmarks.training --out runs/train --ship
 
