@@ -21,11 +21,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.core import AgentEnv, ObsType
-from agent_gym.errors import ConfigError, InvalidActionError, NotPlainJSON, RetrievalError, ToolArgumentError
+from agent_gym.errors import ConfigError, RetrievalError, ToolArgumentError
 from agent_gym.noise import NoiseModel
 from agent_gym.rewards import Component, Rubric, StepOutcome
+from agent_gym.tools.door import read_action, too_many_calls
 from agent_gym.tools.formats import Action, OpenAIFormat, ToolFormat, get_format, openai_tool_schemas
-from agent_gym.tools.plain_json import plain_json
 from agent_gym.tools.tool import Tool, validate_arguments
 from agent_gym.types import ParsedTurn, Task, ToolCall, ToolFailure, ToolOutput, ToolResult
 
@@ -190,7 +190,9 @@ class ToolEnv(AgentEnv):
     def step(self, action: Action) -> tuple[ObsType, float, bool, bool, dict[str, Any]]:
         self._check_can_step()
         # Read the action before touching any state: a rejected action (wrong type) changes nothing.
-        message, truncated_action, to_parse, refused = self._assistant_message(action)
+        message, truncated_action, to_parse, refused = read_action(
+            action, max_action_chars=self.max_action_chars, max_calls=self.max_tool_calls_per_turn
+        )
         self._turn += 1
         self._append(message)
         parsed = self._parse(to_parse, refused)
@@ -262,57 +264,6 @@ class ToolEnv(AgentEnv):
 
     # -- the step's parts -----------------------------------------------------------------------------------
 
-    def _assistant_message(self, action: Action) -> tuple[dict[str, Any], bool, Action, tuple[ToolFailure, ...]]:
-        """Read an action at the door, changing nothing: its history message, whether it was cut, the (cut) action
-        to parse, and the native calls refused here.
-
-        Raises:
-            InvalidActionError: the action is neither a str nor a mapping.
-        """
-        if isinstance(action, str):
-            text = action[: self.max_action_chars]
-            return {"role": "assistant", "content": text}, len(action) > self.max_action_chars, text, ()
-        if not isinstance(action, Mapping):
-            raise InvalidActionError(
-                f"an action must be a str (the assistant turn) or an assistant message dict, got {type(action).__name__}"
-            )
-        try:
-            content, raw_calls = action.get("content"), action.get("tool_calls")
-        except Exception as exc:  # a mapping whose get() raises is not an assistant message
-            raise InvalidActionError(f"the action mapping could not be read: {type(exc).__name__}: {exc}") from None
-        content = content if isinstance(content, str) else ""
-        text = content[: self.max_action_chars]
-        calls, refused = self._admit_native_calls(raw_calls)
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if calls:
-            # Malformed entries are reported as parse errors; the history keeps the well-shaped ones.
-            message["tool_calls"] = [c for c in calls if isinstance(c, dict)]
-        to_parse = {"role": "assistant", "content": text, "tool_calls": calls}
-        return message, len(content) > self.max_action_chars, to_parse, refused
-
-    def _admit_native_calls(self, raw_calls: Any) -> tuple[list[Any] | None, tuple[ToolFailure, ...]]:
-        """Plain-JSON copies of the first ``max_tool_calls_per_turn`` native calls; the refusals, as failures.
-
-        Entries past the cap are not even read (100k calls in one turn once took 30 s and 586 MB).
-        """
-        if raw_calls is None:
-            return None, ()
-        if not isinstance(raw_calls, (list, tuple)):
-            return None, (
-                ToolFailure(kind="parse_error", message=f'"tool_calls" must be a list, got {type(raw_calls).__name__}'),
-            )
-        cap = self.max_tool_calls_per_turn
-        admitted: list[Any] = []
-        refused: list[ToolFailure] = []
-        for k in range(min(len(raw_calls), cap)):
-            try:
-                admitted.append(plain_json(raw_calls[k], max_chars=self.max_action_chars))
-            except NotPlainJSON as exc:
-                refused.append(ToolFailure(kind="invalid_arguments", message=f"tool call {k} {exc}"))
-        if len(raw_calls) > cap:
-            refused.append(_too_many_calls(cap, len(raw_calls) - cap))
-        return admitted, tuple(refused)
-
     def _parse(self, action: Action, refused: tuple[ToolFailure, ...] = ()) -> ParsedTurn:
         """Parse with the env's format (native ``tool_calls`` are understood whatever it is); give every call an id;
         keep at most ``max_tool_calls_per_turn`` calls, the rest refused as one ``too_many_calls`` failure."""
@@ -326,7 +277,7 @@ class ToolEnv(AgentEnv):
         failures = refused + parsed.failures
         already_refused = any(f.kind == "too_many_calls" for f in refused)
         if len(parsed.tool_calls) > cap and not already_refused:
-            failures += (_too_many_calls(cap, len(parsed.tool_calls) - cap),)
+            failures += (too_many_calls(cap, len(parsed.tool_calls) - cap),)
         calls = tuple(
             c if c.id else c.model_copy(update={"id": f"call_{self._turn}_{k}"}) for k, c in enumerate(parsed.tool_calls[:cap])
         )
@@ -382,10 +333,6 @@ class ToolEnv(AgentEnv):
         if not parsed.tool_calls and parsed.answer is None and not parsed.failures:
             problems.append("Your turn contained no tool call and no answer. Call a tool, or give the final answer.")
         return "\n".join(problems)
-
-
-def _too_many_calls(cap: int, extra: int) -> ToolFailure:
-    return ToolFailure(kind="too_many_calls", message=f"at most {cap} calls per turn; {extra} more were not run")
 
 
 def _failed(call: ToolCall, kind: str, message: str) -> ToolResult:
