@@ -68,7 +68,7 @@ class TrainingRollouts:
 
     def make_env(self) -> gym.Env:
         """A fresh env of the plan's split."""
-        return gym.make(self.plan.env_id, **self.plan.env_kwargs)
+        return self.plan.make_env()
 
     def opening(self, task: int) -> tuple[dict[str, Any], ...]:
         """The opening messages (system prompt and task) of task ``task``: GRPO's dataset prompt."""

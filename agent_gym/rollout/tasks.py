@@ -130,7 +130,7 @@ class TaskPlan(BaseModel):
                     f"{TRAIN_SPLIT!r}, or pass allow_dev=True (--allow-dev-split) if you mean to"
                 )
             kwargs["split"] = chosen
-        env = gym.make(env_id, **kwargs)
+        env = gym.make(env_id, **kwargs)  # the plan does not exist yet: it needs the split's size
         try:
             size = getattr(env.unwrapped, "num_tasks", None)
         finally:
@@ -161,6 +161,10 @@ class TaskPlan(BaseModel):
     def step_tasks(self, step: int, per_step: int) -> list[int]:
         """The ``per_step`` tasks of training step ``step`` (0-based)."""
         return self.tasks(step * per_step, per_step)
+
+    def make_env(self) -> gym.Env:
+        """A fresh env of the plan's split (what every episode of the walk is played in)."""
+        return gym.make(self.env_id, **self.env_kwargs)
 
     def ref(self, index: int) -> TaskRef:
         """The typed identity of task ``index``."""

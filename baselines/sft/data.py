@@ -91,7 +91,7 @@ def collect_teacher_rows(
     from agent_gym.rollout.engine import RolloutEngine
 
     policy = TeacherTokens(teacher or OraclePolicy(question_first=True), tokenizer)
-    engine = RolloutEngine(lambda: _make(plan), policy, concurrency=concurrency)
+    engine = RolloutEngine(plan.make_env, policy, concurrency=concurrency)
     episodes = engine.run(list(range(len(tasks))), options=[plan.ref(int(t)).reset_options() for t in tasks])
     if min_em is not None:
         episodes = [e for e in episodes if e.metrics.get("em", 0.0) >= min_em]
@@ -102,9 +102,3 @@ def collect_teacher_rows(
         mask = [0] * len(trajectory.prompt_ids) + list(trajectory.loss_mask)
         rows.append({"input_ids": ids[:max_length], "completion_mask": mask[:max_length]})
     return rows, episodes
-
-
-def _make(plan: TaskPlan) -> Any:
-    import gymnasium as gym
-
-    return gym.make(plan.env_id, **plan.env_kwargs)
