@@ -105,7 +105,7 @@ def held_out_scores(policy: str, episodes: int) -> dict[str, float]:
     tasks = plan.holdout_tasks()[:episodes]
     model = {"model": policy} if policy != "embedded" else {}
     agent = make_policy("transformers" if model else "embedded", **model, max_new_tokens=64, temperature=0.0, batch_size=8)
-    engine = RolloutEngine(ENV_ID, agent, concurrency=8, env_kwargs=plan.env_kwargs)
+    engine = RolloutEngine(plan.make_env, agent, concurrency=8)
     played = engine.run(list(range(len(tasks))), options=[plan.ref(t).reset_options() for t in tasks])
     return {
         "em": statistics.fmean(e.metrics.get("em", 0.0) for e in played),
