@@ -67,7 +67,8 @@ def summarise(curves: dict[str, dict[int, list[float]]], window: int) -> dict[st
 
 def evaluate(policy: str, episodes: int, max_new_tokens: int) -> tuple[float, float]:
     """Mean return and its standard error on ``episodes`` held-out tasks (sampled at temperature 1)."""
-    from agent_gym.cli.train import load_policy_model, parse_pairs
+    from agent_gym.cli._pairs import parse_pairs
+    from agent_gym.cli.train import load_policy_model
     from agent_gym.integrations.rollouts import TrainingRollouts
     from agent_gym.rollout.tasks import TaskPlan
 

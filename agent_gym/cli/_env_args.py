@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 import gymnasium as gym
 
+from agent_gym.cli._pairs import parse_pairs
 from agent_gym.errors import ConfigError
 from agent_gym.registry import registered_envs, suggest_env_id
 
@@ -30,13 +30,4 @@ def make_env(args: argparse.Namespace, **extra: Any) -> gym.Env:
     """``gym.make`` with the parsed kwargs; unknown ids get a "did you mean"."""
     if args.env_id not in registered_envs():
         raise ConfigError(suggest_env_id(args.env_id))
-    kwargs: dict[str, Any] = {}
-    for pair in args.kwarg:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--kwarg expects KEY=VALUE, got {pair!r}")
-        try:
-            kwargs[key] = json.loads(value)
-        except ValueError:
-            kwargs[key] = value
-    return gym.make(args.env_id, **kwargs, **extra)
+    return gym.make(args.env_id, **parse_pairs(args.kwarg, "--kwarg"), **extra)

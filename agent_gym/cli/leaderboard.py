@@ -9,12 +9,11 @@ line on stderr with the fix: exit code 2 for the command's options, 1 for the re
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from typing import Any
 
+from agent_gym.cli._pairs import parse_pairs
 from agent_gym.errors import AgentGymError, ConfigError
 
 __all__ = ["main"]
@@ -23,18 +22,6 @@ __all__ = ["main"]
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
-
-def _kwargs(pairs: list[str], flag: str) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"{flag} expects KEY=VALUE, got {pair!r}")
-        try:
-            kwargs[key] = json.loads(value)
-        except ValueError:
-            kwargs[key] = value
-    return kwargs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -119,8 +106,8 @@ def main(argv: list[str]) -> int:
             seed=args.seed,
             k=args.k,
             batch_size=args.batch_size,
-            env_kwargs={**DEFAULT_ENV_KWARGS, **_kwargs(args.env_kwarg, "--env-kwarg")},
-            policy_options={**DEFAULT_POLICY_OPTIONS, **_kwargs(args.policy_arg, "--policy-arg")},
+            env_kwargs={**DEFAULT_ENV_KWARGS, **parse_pairs(args.env_kwarg, "--env-kwarg")},
+            policy_options={**DEFAULT_POLICY_OPTIONS, **parse_pairs(args.policy_arg, "--policy-arg")},
             bootstrap_resamples=args.bootstrap,
         ).check_names()
         result, outputs = run_leaderboard(config, args.out, progress=not args.no_progress)

@@ -10,27 +10,14 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
 
 from agent_gym.cli._env_args import add_env_arguments, make_env
-from agent_gym.errors import AgentGymError, ConfigError
+from agent_gym.cli._pairs import parse_pairs
+from agent_gym.errors import AgentGymError
 
 __all__ = ["main"]
 
-
-def _options(pairs: list[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--policy-arg expects KEY=VALUE, got {pair!r}")
-        try:
-            options[key] = json.loads(value)
-        except ValueError:
-            options[key] = value
-    return options
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,7 +51,7 @@ def main(argv: list[str]) -> int:
 
     try:
         make_env(args).close()  # fail fast on an unknown id or bad kwargs, before loading a model
-        policy = make_policy(args.policy, **_options(args.policy_arg))
+        policy = make_policy(args.policy, **parse_pairs(args.policy_arg, "--policy-arg"))
         engine = RolloutEngine(
             lambda: make_env(args), policy, concurrency=args.concurrency, max_batch=args.max_batch, progress=not args.no_progress
         )

@@ -23,28 +23,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent_gym.cli._pairs import parse_pairs
 from agent_gym.errors import AgentGymError, ConfigError
 
-__all__ = ["load_policy_model", "main", "parse_pairs", "run"]
+__all__ = ["load_policy_model", "main", "run"]
 
-
-def parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}`` (values parsed as JSON when they can be).
-
-    Example:
-        >>> parse_pairs(["hops=1", "reward=process"], "--kwarg")
-        {'hops': 1, 'reward': 'process'}
-    """
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"{flag} expects KEY=VALUE, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,7 +8,6 @@ import pytest
 
 import agent_gym  # noqa: F401
 from agent_gym.cli.main import main as agent_gym_main
-from agent_gym.cli.train import parse_pairs
 
 pytestmark = pytest.mark.slow
 
@@ -124,11 +123,6 @@ def test_bad_input_is_refused_with_the_fix(argv, message, tmp_path, capsys, monk
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert agent_gym_main(["train", *argv, "--output-dir", str(tmp_path)]) == 1
     assert message in capsys.readouterr().err
-
-
-def test_parse_pairs_reads_json_values():
-    parsed = parse_pairs(['reward={"overlong": 1}', "hops=2", "name=x"], "-k")
-    assert parsed == {"reward": {"overlong": 1}, "hops": 2, "name": "x"}
 
 
 @pytest.mark.parametrize("algorithm", ["ppo"])  # GRPO from an adapter: tests/baselines/test_grpo.py (it needs varied rewards)
