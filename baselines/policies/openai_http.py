@@ -10,18 +10,15 @@ are returned in ``PolicyTurn.message``, which the env reads whatever its text fo
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.policy import PolicyTurn
+from agent_gym.utils.http import RetryPolicy, RetryTransport
 
 __all__ = ["OpenAIPolicy"]
-
-_RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 class OpenAIPolicy:
@@ -76,17 +73,24 @@ class OpenAIPolicy:
         self.backoff_s = backoff_s
         self.extra_body = dict(extra_body or {})
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "none")
+        limits = httpx.Limits(max_connections=max_concurrency)
+        self._retrying = RetryTransport(
+            RetryPolicy(retries=max_retries, backoff_s=backoff_s, max_backoff_s=max(60.0, backoff_s)),
+            transport=transport if transport is not None else httpx.HTTPTransport(limits=limits),
+            accept=_is_completion,
+        )
         self._client = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {key}"},
             timeout=httpx.Timeout(timeout_s),
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_concurrency),
+            transport=self._retrying,
         )
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="openai-policy")
-        self._lock = threading.Lock()
-        self.requests_sent = 0
+
+    @property
+    def requests_sent(self) -> int:
         """Requests sent so far, retries included."""
+        return self._retrying.attempts
 
     def act(
         self,
@@ -124,30 +128,30 @@ class OpenAIPolicy:
     def _post_with_retries(self, body: dict[str, Any]) -> Any:
         import httpx
 
-        problem = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
-            with self._lock:
-                self.requests_sent += 1
-            try:
-                response = self._client.post("/chat/completions", json=body)
-            except httpx.HTTPError as exc:  # connection refused, timeouts, protocol errors
-                problem = f"{type(exc).__name__}: {exc}"
-                continue
-            if response.status_code in _RETRYABLE_STATUS:
-                problem = f"HTTP {response.status_code}: {response.text[:200]}"
-                continue
-            if response.status_code >= 400:
-                raise PolicyError(f"{self.base_url} answered HTTP {response.status_code}: {response.text[:300]}")
-            try:
-                data = response.json()
-                _parse_response(data)
-            except (ValueError, PolicyError) as exc:
-                problem = f"malformed response: {exc}"
-                continue
-            return data
-        raise PolicyError(f"{self.base_url}/chat/completions failed after {self.max_retries + 1} attempts; last: {problem}")
+        attempts = f"{self.base_url}/chat/completions failed after {self.max_retries + 1} attempts"
+        try:
+            response = self._client.post("/chat/completions", json=body)  # RetryTransport retries
+        except httpx.HTTPError as exc:  # connection refused, timeouts, protocol errors
+            raise PolicyError(f"{attempts}; last: {type(exc).__name__}: {exc}") from None
+        if response.status_code in self._retrying.policy.retry_status:
+            raise PolicyError(f"{attempts}; last: HTTP {response.status_code}: {response.text[:200]}")
+        if response.status_code >= 400:
+            raise PolicyError(f"{self.base_url} answered HTTP {response.status_code}: {response.text[:300]}")
+        try:
+            data = response.json()
+            _parse_response(data)
+        except (ValueError, PolicyError) as exc:
+            raise PolicyError(f"{attempts}; last: malformed response: {exc}") from None
+        return data
+
+
+def _is_completion(response: Any) -> bool:
+    """Whether a successful answer holds a chat completion (one that does not is retried)."""
+    try:
+        _parse_response(response.json())
+    except (ValueError, PolicyError):
+        return False
+    return True
 
 
 def _parse_response(data: Any) -> PolicyTurn:
