@@ -16,13 +16,12 @@ import gymnasium as gym
 
 from agent_gym.errors import ResetNeeded
 from agent_gym.spaces import FreeText, History
+from agent_gym.types import ChatHistory
 
-__all__ = ["AgentEnv", "ObsType"]
-
-ObsType = tuple[dict[str, Any], ...]
+__all__ = ["AgentEnv"]
 
 
-class AgentEnv(gym.Env[ObsType, str]):
+class AgentEnv(gym.Env[ChatHistory, str]):
     """A text-native Gymnasium env whose observation is the append-only chat history.
 
     Subclasses implement ``reset`` (calling ``super().reset(seed=seed)`` and :meth:`_start`) and ``step``
@@ -57,7 +56,7 @@ class AgentEnv(gym.Env[ObsType, str]):
         # A JSON round trip both copies the message and proves it serialisable.
         self._messages.append(json.loads(json.dumps(message, ensure_ascii=False)))
 
-    def _observation(self) -> ObsType:
+    def _observation(self) -> ChatHistory:
         # Copies, so that a caller mutating an observation cannot rewrite the env's history.
         return tuple(copy.deepcopy(self._messages))
 
@@ -66,7 +65,7 @@ class AgentEnv(gym.Env[ObsType, str]):
             raise ResetNeeded("the episode is over (or never started); call env.reset() before env.step()")
 
     @property
-    def history(self) -> ObsType:
+    def history(self) -> ChatHistory:
         """The current history (same as the last observation)."""
         return self._observation()
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ChatHistory",
     "Episode",
     "FailureKind",
     "Message",
@@ -29,6 +30,12 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
+
+ChatHistory = tuple[dict[str, Any], ...]
+"""A chat history as envs return it and policies read it: plain message dicts, oldest first.
+
+The observation of every :class:`~agent_gym.core.AgentEnv`; :class:`agent_gym.spaces.History` is its space.
+"""
 
 FailureKind = Literal[
     "parse_error",  # the turn's tool-call syntax could not be read
@@ -195,7 +202,7 @@ class Episode(_Frozen):
     """Seed passed to ``reset``."""
     task_id: str = ""
     """Identifier of the task (e.g. the question id)."""
-    messages: tuple[dict[str, Any], ...]
+    messages: ChatHistory
     """Final history (the last observation)."""
     steps: tuple[StepRecord, ...]
     """Every transition in order."""

@@ -27,12 +27,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from agent_gym.types import ChatHistory
+
 __all__ = ["ChatTokenizer", "EnvDelta", "history_key", "opening_length", "truncate_prompt"]
 
-History = Sequence[Mapping[str, Any]]
 
-
-def opening_length(history: History) -> int:
+def opening_length(history: ChatHistory) -> int:
     """Number of messages before the first assistant message (the system prompt and the task).
 
     Example:
@@ -89,7 +89,7 @@ class ChatTokenizer:
         self.tools = list(tools) if tools else None
         self.eos_ids = frozenset(_eos_ids(tokenizer))
 
-    def render(self, history: History, *, generation_prompt: bool) -> str:
+    def render(self, history: ChatHistory, *, generation_prompt: bool) -> str:
         """The template's text for ``history`` (plain JSON dicts, as the env keeps them)."""
         messages = [dict(m) for m in history]
         kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": generation_prompt}
@@ -112,11 +112,13 @@ class ChatTokenizer:
             ids.pop()
         return self.decode(ids)
 
-    def prompt_ids(self, history: History) -> tuple[int, ...]:
+    def prompt_ids(self, history: ChatHistory) -> tuple[int, ...]:
         """The opening rendered with the generation prompt, tokenised (the trajectory's ``prompt_ids``)."""
         return self.encode(self.render(history[: opening_length(history)], generation_prompt=True))
 
-    def env_delta(self, before: History, generated: Sequence[int], after: History, *, generation_prompt: bool) -> EnvDelta:
+    def env_delta(
+        self, before: ChatHistory, generated: Sequence[int], after: ChatHistory, *, generation_prompt: bool
+    ) -> EnvDelta:
         """The env's tokens between a turn's generated ids and the next generation prompt.
 
         Args:
@@ -138,7 +140,7 @@ class ChatTokenizer:
         return EnvDelta(self.encode(rendered[max(common, len(prompt)) :]), False)
 
 
-def history_key(history: History) -> str:
+def history_key(history: ChatHistory) -> str:
     """A stable string key of a history (for caches keyed by conversation prefix)."""
     return json.dumps(list(history), sort_keys=True, ensure_ascii=False, default=str)
 

@@ -20,14 +20,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_gym.core import AgentEnv, ObsType
+from agent_gym.core import AgentEnv
 from agent_gym.errors import ConfigError, RetrievalError, ToolArgumentError
 from agent_gym.noise import NoiseModel
 from agent_gym.rewards import Component, Rubric, StepOutcome
 from agent_gym.tools.door import read_action, too_many_calls
 from agent_gym.tools.formats import Action, OpenAIFormat, ToolFormat, get_format, openai_tool_schemas
 from agent_gym.tools.tool import Tool, validate_arguments
-from agent_gym.types import ParsedTurn, Task, ToolCall, ToolFailure, ToolOutput, ToolResult
+from agent_gym.types import ChatHistory, ParsedTurn, Task, ToolCall, ToolFailure, ToolOutput, ToolResult
 
 __all__ = ["Interpretation", "ToolEnv", "render_output"]
 
@@ -171,7 +171,7 @@ class ToolEnv(AgentEnv):
         """The current task (hidden facts included); None before the first reset."""
         return self._task
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[ObsType, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[ChatHistory, dict[str, Any]]:
         super().reset(seed=seed)
         self._task = self.sample_task(dict(options or {}))
         self._turn = 0
@@ -187,7 +187,7 @@ class ToolEnv(AgentEnv):
         }
         return self._observation(), info
 
-    def step(self, action: Action) -> tuple[ObsType, float, bool, bool, dict[str, Any]]:
+    def step(self, action: Action) -> tuple[ChatHistory, float, bool, bool, dict[str, Any]]:
         self._check_can_step()
         # Read the action before touching any state: a rejected action (wrong type) changes nothing.
         message, truncated_action, to_parse, refused = read_action(
