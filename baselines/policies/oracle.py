@@ -16,9 +16,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent_gym.baselines.policies.scripted import assistant_turns
-
 from agent_gym.rollout.policy import PolicyTurn, episode_key
+from agent_gym.testing.policies import assistant_turns
 from agent_gym.tools.formats import get_format
 from agent_gym.types import ToolCall
 
