@@ -12,15 +12,15 @@ from agent_gym.baselines.ppo.config import PPOConfig
 from agent_gym.baselines.ppo.loop import Collect, latest_checkpoint, load_checkpoint, save_checkpoint, train
 from agent_gym.baselines.ppo.losses import kl_penalty, policy_loss, value_loss
 from agent_gym.baselines.ppo.runtime import check_finite, check_machine
-from agent_gym.baselines.ppo.trainer import PPOTrainer, RolloutStats, advantage_targets, ppo_losses
+from agent_gym.baselines.ppo.trainer import BatchScores, PPOTrainer, advantage_targets, ppo_losses
 from agent_gym.baselines.ppo.value_head import PolicyWithValue, token_logprobs
 
 __all__ = [
+    "BatchScores",
     "Collect",
     "PPOConfig",
     "PPOTrainer",
     "PolicyWithValue",
-    "RolloutStats",
     "TokenBatch",
     "advantage_targets",
     "check_finite",

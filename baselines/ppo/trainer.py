@@ -21,12 +21,15 @@ from agent_gym.baselines.ppo.value_head import PolicyWithValue
 
 from agent_gym.rollout.trajectory import TokenTrajectory
 
-__all__ = ["PPOTrainer", "RolloutStats", "advantage_targets", "ppo_losses"]
+__all__ = ["BatchScores", "PPOTrainer", "advantage_targets", "ppo_losses"]
 
 
 @dataclass(frozen=True)
-class RolloutStats:
-    """What the update needs from the batch as it was collected, computed once without gradients."""
+class BatchScores:
+    """What the update needs from the batch as it was collected, computed once without gradients.
+
+    (Named apart from :class:`agent_gym.rollout.RolloutStats`, the timings of a rollout: one name per thing.)
+    """
 
     old_logprobs: torch.Tensor
     """``[B, C]`` logprobs of the policy before this update."""
@@ -52,7 +55,7 @@ def advantage_targets(
 
 
 def ppo_losses(
-    batch: TokenBatch, logprobs: torch.Tensor, values: torch.Tensor, stats: RolloutStats, config: PPOConfig
+    batch: TokenBatch, logprobs: torch.Tensor, values: torch.Tensor, stats: BatchScores, config: PPOConfig
 ) -> dict[str, torch.Tensor]:
     """The loss terms of one minibatch; ``"loss"`` is the total that is back-propagated."""
     loss_mask = batch.policy_mask if config.loss_mask else batch.valid_mask
@@ -106,14 +109,14 @@ class PPOTrainer:
         return torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.config.bf16)
 
     @torch.no_grad()
-    def score(self, batch: TokenBatch) -> RolloutStats:
+    def score(self, batch: TokenBatch) -> BatchScores:
         """Old logprobs, values, reference logprobs and advantages of a batch, without gradients."""
         self.model.eval()
         with self._autocast():
             old_logprobs, old_values = self.model(batch)
             ref_logprobs = self.reference(batch, with_values=False)[0] if self.reference is not None else None
         advantages, returns, _ = advantage_targets(batch, old_values.float(), self.config)
-        return RolloutStats(old_logprobs, old_values.float(), ref_logprobs, advantages, returns)
+        return BatchScores(old_logprobs, old_values.float(), ref_logprobs, advantages, returns)
 
     def step(self, trajectories: Sequence[TokenTrajectory]) -> dict[str, float]:
         """One PPO update; returns the batch's mean episode return and the mean loss terms.
@@ -142,7 +145,7 @@ class PPOTrainer:
         metrics["policy_tokens"] = float(batch.policy_mask.sum())
         return metrics
 
-    def _minibatch_step(self, batch: TokenBatch, stats: RolloutStats) -> dict[str, float]:
+    def _minibatch_step(self, batch: TokenBatch, stats: BatchScores) -> dict[str, float]:
         with self._autocast():
             logprobs, values = self.model(batch)
         terms = ppo_losses(batch, logprobs.float(), values.float(), stats, self.config)
@@ -164,8 +167,8 @@ def _to(batch: TokenBatch, device: str) -> TokenBatch:
     return TokenBatch(**{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in fields.items()})
 
 
-def _select(stats: RolloutStats, rows: torch.Tensor) -> RolloutStats:
-    return RolloutStats(
+def _select(stats: BatchScores, rows: torch.Tensor) -> BatchScores:
+    return BatchScores(
         old_logprobs=stats.old_logprobs[rows],
         old_values=stats.old_values[rows],
         ref_logprobs=None if stats.ref_logprobs is None else stats.ref_logprobs[rows],

@@ -7,8 +7,8 @@ import importlib
 import pytest
 import torch
 from agent_gym.baselines.ppo import (
+    BatchScores,
     PPOConfig,
-    RolloutStats,
     advantage_targets,
     collate,
     gae,
@@ -43,7 +43,7 @@ def _env_tokens(batch):
 
 def _loss(batch, logits, values, old_values, old_logprobs, ref_logprobs, config):
     adv, ret, _ = advantage_targets(batch, old_values, config)
-    stats = RolloutStats(old_logprobs, old_values, ref_logprobs, adv, ret)
+    stats = BatchScores(old_logprobs, old_values, ref_logprobs, adv, ret)
     logprobs = token_logprobs(logits, batch.input_ids[:, batch.prompt_width :])
     return ppo_losses(batch, logprobs, values, stats, config)
 
