@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
 
-from agent_gym.errors import ConfigError, DivergenceError
+from agent_gym.errors import ConfigError
 from agent_gym.integrations.rollouts import TrainingRollouts
 from agent_gym.rollout.policy import episode_key
 from agent_gym.rollout.tasks import sampling_seed
+from agent_gym.utils.divergence import check_finite
 
 __all__ = ["EnvRolloutFunc", "env_reward", "environment_factory", "environment_reward", "task_dataset"]
 
@@ -61,7 +61,7 @@ class EnvRolloutFunc:
         model = trainer.accelerator.unwrap_model(trainer.model) if hasattr(trainer, "accelerator") else trainer.model
         samples = self.rollouts.collect(model, tasks, seeds)
         returns = [s.episode.total_reward for s in samples]
-        _check_rewards(returns, step + 1)
+        check_finite("an episode return", returns, step=step + 1)
         self.last_metrics = {"reward_mean": sum(returns) / len(returns)}
         return {
             "prompt_ids": [list(s.trajectory.prompt_ids) for s in samples],
@@ -95,17 +95,10 @@ def env_reward(completions: list[Any], env_reward: list[float], **kwargs: Any) -
         [1.0, -0.5]
     """
     state = kwargs.get("trainer_state")
-    _check_rewards(env_reward, int(getattr(state, "global_step", 0)) + 1)
+    check_finite("an episode return", env_reward, step=int(getattr(state, "global_step", 0)) + 1)
     return [float(r) for r in env_reward]
 
 
-def _check_rewards(returns: Sequence[float], step: int) -> None:
-    bad = [r for r in returns if not math.isfinite(r)]
-    if bad:
-        raise DivergenceError(
-            f"training diverged at step {step}: an episode return is {bad[0]}; stopped before updating the model. "
-            "Fix the env's reward components, then resume from the last checkpoint"
-        )
 
 
 # -- TRL's own tool loop ------------------------------------------------------------------------------------

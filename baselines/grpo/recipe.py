@@ -8,7 +8,6 @@ engine), the env-token mask, the reward (the env's episode return), the recipe a
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from agent_gym.errors import DivergenceError
 from agent_gym.integrations.rollouts import TrainingRollouts
 from agent_gym.integrations.trl import EnvRolloutFunc, env_reward, task_dataset
 from agent_gym.rollout.tasks import TaskPlan
+from agent_gym.utils.divergence import check_finite
 
 __all__ = ["build_grpo_trainer", "run_grpo", "save_final", "train_grpo"]
 
@@ -87,12 +87,9 @@ def _watch(rollout_func: EnvRolloutFunc, output_dir: Path) -> Any:
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **_: Any) -> None:
             logs = logs or {}
             loss = logs.get("loss")
-            if loss is not None and not math.isfinite(loss):
-                kept = newest_trainer_checkpoint(output_dir) or "none saved yet"
-                raise DivergenceError(
-                    f"training diverged at step {state.global_step}: loss is {loss}; stopped before checkpointing, "
-                    f"last good checkpoint: {kept}. Lower the learning rate or check the env's rewards, then resume"
-                )
+            if loss is not None:
+                kept = newest_trainer_checkpoint(output_dir) or ""
+                check_finite("loss", [loss], step=state.global_step, checkpoint=kept, before="checkpointing")
             if "loss" in logs:
                 row = {"step": state.global_step, **rollout_func.last_metrics, "loss": loss}
                 row.update({k: v for k, v in logs.items() if k in ("reward", "reward_std", "kl", "grad_norm")})

@@ -11,9 +11,11 @@ from agent_gym.baselines.ppo.batch import TokenBatch, collate
 from agent_gym.baselines.ppo.config import PPOConfig
 from agent_gym.baselines.ppo.loop import Collect, latest_checkpoint, load_checkpoint, save_checkpoint, train
 from agent_gym.baselines.ppo.losses import kl_penalty, policy_loss, value_loss
-from agent_gym.baselines.ppo.runtime import check_finite, check_machine
+from agent_gym.baselines.ppo.runtime import check_machine
 from agent_gym.baselines.ppo.trainer import BatchScores, PPOTrainer, advantage_targets, ppo_losses
 from agent_gym.baselines.ppo.value_head import PolicyWithValue, token_logprobs
+
+from agent_gym.utils.divergence import check_finite
 
 __all__ = [
     "BatchScores",

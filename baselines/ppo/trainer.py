@@ -16,10 +16,11 @@ from agent_gym.baselines.ppo.advantages import gae, masked_whiten
 from agent_gym.baselines.ppo.batch import TokenBatch, collate
 from agent_gym.baselines.ppo.config import PPOConfig
 from agent_gym.baselines.ppo.losses import kl_penalty, policy_loss, value_loss
-from agent_gym.baselines.ppo.runtime import check_finite, check_machine
+from agent_gym.baselines.ppo.runtime import check_machine
 from agent_gym.baselines.ppo.value_head import PolicyWithValue
 
 from agent_gym.rollout.trajectory import TokenTrajectory
+from agent_gym.utils.divergence import check_finite
 
 __all__ = ["BatchScores", "PPOTrainer", "advantage_targets", "ppo_losses"]
 
@@ -126,7 +127,7 @@ class PPOTrainer:
         """
         self.step_count += 1
         batch = collate(trajectories, self.pad_id)
-        check_finite("rewards", batch.rewards.flatten().tolist(), self.step_count, self.last_checkpoint)
+        check_finite("a reward", batch.rewards.flatten().tolist(), step=self.step_count, checkpoint=self.last_checkpoint or "")
         batch = _to(batch, self.device)
         stats = self.score(batch)
         self.model.train()
@@ -149,11 +150,11 @@ class PPOTrainer:
         with self._autocast():
             logprobs, values = self.model(batch)
         terms = ppo_losses(batch, logprobs.float(), values.float(), stats, self.config)
-        check_finite("loss", [float(terms["loss"].detach())], self.step_count, self.last_checkpoint)
+        check_finite("loss", [float(terms["loss"].detach())], step=self.step_count, checkpoint=self.last_checkpoint or "")
         self.optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
-        check_finite("gradient norm", [float(grad_norm)], self.step_count, self.last_checkpoint)
+        check_finite("the gradient norm", [float(grad_norm)], step=self.step_count, checkpoint=self.last_checkpoint or "")
         self.optimizer.step()
         out = {name: float(value.detach()) for name, value in terms.items()}
         out["grad_norm"] = float(grad_norm)

@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_gym.errors import DivergenceError, TrainingError
+from agent_gym.errors import TrainingError
 from agent_gym.rollout.tasks import TaskPlan
+from agent_gym.utils.divergence import check_finite
 
 __all__ = ["PRESETS", "SFTRecipe", "train_sft"]
 
@@ -180,8 +181,7 @@ def _curve(log_path: Path) -> Any:
             loss = logs.get("loss")
             if loss is None:
                 return
-            if not math.isfinite(loss):
-                raise DivergenceError(f"SFT diverged at step {state.global_step}: loss is {loss}; lower the learning rate")
+            check_finite("loss", [loss], step=state.global_step, before="checkpointing")
             row = {"step": state.global_step, "loss": loss, **{k: logs[k] for k in ("grad_norm", "learning_rate") if k in logs}}
             with open(log_path, "a") as f:
                 f.write(json.dumps(row) + "\n")

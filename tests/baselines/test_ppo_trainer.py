@@ -83,7 +83,7 @@ def test_nan_reward_stops_training_and_keeps_the_last_good_checkpoint(make_lm, m
         return batch
 
     trainer = PPOTrainer(make_lm(0), CONFIG)
-    with pytest.raises(DivergenceError, match=r"step 3: rewards contains nan.*checkpoint-2"):
+    with pytest.raises(DivergenceError, match=r"step 3: a reward is nan.*checkpoint-2"):
         train(trainer, collect, steps=5, output_dir=tmp_path)
     assert latest_checkpoint(tmp_path).name == "checkpoint-2"
 
