@@ -1,0 +1,109 @@
+"""The rollout engine on a 2-node Ray cluster on this machine: the same JSONL as the local engine, faults as data."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray")
+
+import agent_gym  # noqa: E402,F401
+from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy  # noqa: E402
+from agent_gym.rollout import RolloutEngine, turn_seed  # noqa: E402
+from agent_gym.rollout.ray_engine import RayRolloutEngine  # noqa: E402
+from agent_gym.testing.ray_cluster import local_cluster  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+ANSWER = "<answer>nothing</answer>"
+LOOKUP = '<tool_call>{"name": "lookup", "arguments": {"key": "k1"}}</tool_call>'
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import ray.cloudpickle
+
+    # The fault-injecting policies below are defined here; workers cannot import a test module by name.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with local_cluster(2) as address:
+        yield address
+
+
+class FaultyPolicy:
+    """Plays ``[LOOKUP, ANSWER]``, except in the episodes of ``seeds``: there it ``crash``-es its worker process
+    (``os._exit``) or ``hang``-s; with a ``marker`` file, only the first time (the retry then plays normally)."""
+
+    def __init__(self, seeds, fault="crash", marker: Path | None = None):
+        self.first_turns = {turn_seed(s, 1) for s in seeds}
+        self.fault, self.marker = fault, marker
+        self.script = ScriptedPolicy([LOOKUP, ANSWER])
+
+    def act(self, histories, *, tools=None, seeds=None):
+        if self.first_turns & set(seeds or ()) and not (self.marker and self.marker.exists()):
+            if self.marker:
+                self.marker.touch()
+            if self.fault == "crash":
+                os._exit(1)
+            time.sleep(3600)
+        return self.script.act(histories, tools=tools, seeds=seeds)
+
+
+def _same_as_local(tmp_path, env, policy, seeds, *, local_policy=None, env_kwargs=None, **ray_kwargs):
+    local = tmp_path / "local.jsonl"
+    RolloutEngine(env, local_policy or policy(), concurrency=4, env_kwargs=env_kwargs).run(seeds, out=local)
+    remote = tmp_path / "ray.jsonl"
+    with RayRolloutEngine(env, policy, workers=2, envs_per_worker=2, env_kwargs=env_kwargs, **ray_kwargs) as engine:
+        episodes = engine.run(seeds, out=remote)
+    assert engine.failures == [] and len(episodes) == len(seeds)
+    assert remote.read_bytes() == local.read_bytes()
+    return engine
+
+
+def test_scripted_episodes_are_the_same_bytes_as_the_local_engine(cluster, tmp_path):
+    from tests.rollout.conftest import random_kv_script
+
+    ray_policy = functools.partial(ScriptedPolicy, random_kv_script)
+    engine = _same_as_local(tmp_path, "KeyValueLookup-v0", ray_policy, range(10), env_kwargs={"max_turns": 4})
+    assert engine.stats.episodes == 10 and engine.stats.turns > 10
+
+
+def test_oracle_qa_episodes_are_the_same_bytes_as_the_local_engine(cluster, tmp_path):
+    _same_as_local(tmp_path, "MultiHopQA-v0", OraclePolicy, range(8))
+
+
+def test_a_killed_worker_loses_no_episode_and_doubles_none(cluster, tmp_path):
+    seen = []
+    policy = functools.partial(FaultyPolicy, [3], "crash", tmp_path / "crashed")
+    with RayRolloutEngine("KeyValueLookup-v0", policy, workers=2, envs_per_worker=2) as engine:
+        episodes = engine.run(range(8), out=tmp_path / "ray.jsonl", on_episode=seen.append)
+    assert (tmp_path / "crashed").exists() and engine.replaced_workers == 1
+    assert [e.seed for e in episodes] == list(range(8)) and sorted(e.seed for e in seen) == list(range(8))
+    local = RolloutEngine("KeyValueLookup-v0", ScriptedPolicy([LOOKUP, ANSWER]), concurrency=2).run(range(8))
+    assert episodes == local
+    assert not (tmp_path / "ray.jsonl.failed.jsonl").exists()
+
+
+def test_an_episode_that_always_kills_its_worker_is_recorded_failed_with_the_reason(cluster, tmp_path):
+    policy = functools.partial(FaultyPolicy, [2], "crash")
+    with RayRolloutEngine("KeyValueLookup-v0", policy, workers=2, envs_per_worker=2, max_attempts=2) as engine:
+        episodes = engine.run(range(6), out=tmp_path / "ray.jsonl")
+    assert [e.seed for e in episodes] == [0, 1, 3, 4, 5]
+    assert [(f.index, f.attempts) for f in engine.failures] == [(2, 2)]
+    assert engine.failures[0].reason.startswith("the worker died")
+    assert (tmp_path / "ray.jsonl.failed.jsonl").read_text().count("\n") == 1
+    assert len((tmp_path / "ray.jsonl").read_text().splitlines()) == 5
+
+
+def test_a_hung_episode_is_bounded_by_the_timeout_and_the_others_finish(cluster, tmp_path):
+    policy = functools.partial(FaultyPolicy, [1], "hang")
+    started = time.monotonic()
+    with RayRolloutEngine("KeyValueLookup-v0", policy, workers=2, envs_per_worker=2, episode_timeout_s=4) as engine:
+        episodes = engine.run(range(4))
+    assert [e.seed for e in episodes] == [0, 2, 3]
+    assert [(f.index, f.reason, f.attempts) for f in engine.failures] == [(1, "timed out after 4 s", 2)]
+    assert time.monotonic() - started < 60
