@@ -268,6 +268,7 @@ def rollout(
     seeds: Sequence[int] | None = None,
     seed: int = 0,
     out: str | Path | None = None,
+    ray: str | None = None,
     **engine_kwargs: Any,
 ) -> list[Episode]:
     """Run ``n_episodes`` episodes (seeds ``seed, seed + 1, …``) or one per given seed.
@@ -279,6 +280,8 @@ def rollout(
         seeds: Explicit reset seeds, one per episode.
         seed: First seed when ``n_episodes`` is used.
         out: JSONL file to stream the episodes to.
+        ray: Run on this Ray cluster (``auto`` or ``HOST:PORT``) with
+            :class:`~agent_gym.rollout.ray_engine.RayRolloutEngine`, which then takes the options; None: locally.
         **engine_kwargs: :class:`RolloutEngine` options (``concurrency``, ``max_batch``, ``progress``, …).
 
     Example:
@@ -292,6 +295,11 @@ def rollout(
         if n_episodes is None or n_episodes < 0:
             raise ConfigError(f"give n_episodes (>= 0) or seeds, got n_episodes={n_episodes!r}")
         seeds = range(seed, seed + n_episodes)
+    if ray is not None:
+        from agent_gym.rollout.ray_engine import RayRolloutEngine
+
+        with RayRolloutEngine(env, policy, address=ray, **engine_kwargs) as engine:
+            return engine.run(seeds, out=out)
     return RolloutEngine(env, policy, **engine_kwargs).run(seeds, out=out)
 
 
