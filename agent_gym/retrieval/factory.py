@@ -19,7 +19,8 @@ def make_retriever(spec: str | Retriever, corpus: Corpus | None = None, **option
     """A retriever from a name, a URL, or as given.
 
     Args:
-        spec: ``"bm25"``, ``"lucene"``, ``"http://host:port"`` (a retrieval server), or a Retriever.
+        spec: ``"bm25"``, ``"lucene"``, ``"http://host:port"`` (a server speaking Search-R1's ``/retrieve``;
+            several comma-separated URLs are replicas with failover), or a Retriever.
         corpus: The passages, for ``bm25`` and ``lucene`` (an HTTP server has its own).
         **options: Passed to the backend (e.g. ``k1``, ``b``, ``cache``, ``timeout_s``, ``retries``).
 

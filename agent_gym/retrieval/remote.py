@@ -1,15 +1,14 @@
-"""The ``http`` retriever: a client of ``agent-gym serve-retriever`` (or any server speaking its protocol).
+"""The ``http`` retriever: a client of any server speaking Search-R1's ``POST /retrieve``, one or several replicas.
 
-Protocol: ``POST /search`` with ``{"query": str, "k": int}`` answers ``{"passages": [passage, ...]}``;
-``POST /batch_search`` with ``{"queries": [str, ...], "k": int}`` answers ``{"results": [[passage, ...], ...]}``;
-a passage is ``{"id", "title", "text", "score"}``. Connection failures, timeouts and 5xx answers are retried
-with exponential back-off; when every attempt fails the client raises
+That is ``agent-gym serve-retriever`` and Search-R1's own ``retrieval_server.py`` (e.g. over wiki-18 with an
+e5 index), whose format :mod:`agent_gym.retrieval.search_r1` reads. Several base URLs (``"http://a,http://b"``
+or a list) are replicas of one corpus: requests go to them in turn, and a failed one is retried on the next
+(the rule lives in :class:`~agent_gym.utils.http.RetryTransport`). When every attempt fails the client raises
 :class:`~agent_gym.errors.RetrievalError`, which a tool-using env reports as an ``unavailable`` tool error.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,20 +16,21 @@ import httpx
 
 from agent_gym.errors import ConfigError, RetrievalError
 from agent_gym.retrieval.base import Passage, clean_query
+from agent_gym.retrieval.search_r1 import passages_from_search_r1
+from agent_gym.utils.http import RetryPolicy, RetryTransport, split_urls
 
 __all__ = ["HttpRetriever"]
 
-_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
-
 
 class HttpRetriever:
-    """Search a remote retrieval server.
+    """Search remote retrieval servers (replicas of one corpus).
 
     Args:
-        url: Base URL of the server, e.g. ``http://127.0.0.1:8000``.
+        url: Base URL of the server, e.g. ``http://127.0.0.1:8000``; several, comma-separated or as a list, are
+            replicas that share the load and stand in for each other.
         timeout_s: Per-request timeout (connect, read, write and pool), seconds.
-        retries: Extra attempts after a failed one.
-        backoff_s: Sleep before the first retry; doubles with each further retry.
+        retries: Extra attempts after a failed one (each on the next replica).
+        backoff_s: Wait before the first retry; doubles with each further retry.
         transport: An httpx transport (``httpx.MockTransport`` in tests); None uses the network.
     """
 
@@ -38,70 +38,53 @@ class HttpRetriever:
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         *,
         timeout_s: float = 10.0,
         retries: int = 2,
         backoff_s: float = 0.2,
         transport: httpx.BaseTransport | None = None,
     ):
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"retriever URL must start with http:// or https://, got {url!r}")
+        self.urls = split_urls(url)
         if timeout_s <= 0 or retries < 0 or backoff_s < 0:
             raise ConfigError(f"need timeout_s > 0, retries >= 0, backoff_s >= 0; got {timeout_s}, {retries}, {backoff_s}")
-        self.url = url.rstrip("/")
-        self.retries, self.backoff_s = int(retries), float(backoff_s)
-        self._client = httpx.Client(base_url=self.url, timeout=timeout_s, transport=transport)
+        self.url = ",".join(self.urls)
+        self.retries = int(retries)
+        retrying = RetryTransport(RetryPolicy(retries=retries, backoff_s=backoff_s), transport=transport, replicas=self.urls)
+        self._client = httpx.Client(base_url=self.urls[0], timeout=timeout_s, transport=retrying)
 
-    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        problem = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
-            try:
-                response = self._client.post(path, json=payload)
-            except httpx.TransportError as exc:  # refused, reset, timed out
-                problem = f"{type(exc).__name__}: {exc}"
-                continue
-            if response.status_code in _RETRYABLE_STATUS:
-                problem = f"HTTP {response.status_code}: {response.text[:200]}"
-                continue
-            if response.status_code >= 400:
-                raise RetrievalError(f"{self.url}{path} rejected the request: HTTP {response.status_code}: {response.text[:300]}")
-            try:
-                return response.json()
-            except ValueError:
-                raise RetrievalError(f"{self.url}{path} answered with non-JSON: {response.text[:200]!r}") from None
-        raise RetrievalError(f"retrieval server {self.url} did not answer after {self.retries + 1} attempts ({problem})")
-
-    @staticmethod
-    def _passages(items: Any, where: str) -> list[Passage]:
+    def _retrieve(self, queries: list[str], k: int) -> list[Any]:
+        payload = {"queries": queries, "topk": int(k), "return_scores": True}
         try:
-            return [Passage.model_validate(item) for item in items]
-        except Exception as exc:
-            raise RetrievalError(f"{where}: malformed passages in the answer ({exc})") from None
+            response = self._client.post("/retrieve", json=payload)
+        except httpx.TransportError as exc:  # refused, reset, timed out, on every attempt
+            raise RetrievalError(
+                f"retrieval server {self.url} did not answer after {self.retries + 1} attempts ({type(exc).__name__}: {exc})"
+            ) from None
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise RetrievalError(
+                f"retrieval server {self.url} did not answer after {self.retries + 1} attempts "
+                f"(HTTP {response.status_code}: {response.text[:200]})"
+            )
+        if response.status_code >= 400:
+            raise RetrievalError(f"{self.url}/retrieve rejected the request: HTTP {response.status_code}: {response.text[:300]}")
+        try:
+            results = response.json()["result"]
+        except (ValueError, KeyError, TypeError):
+            raise RetrievalError(f"{self.url}/retrieve answered without a 'result' list: {response.text[:200]!r}") from None
+        if not isinstance(results, list) or len(results) != len(queries):
+            count = len(results) if isinstance(results, list) else type(results).__name__
+            raise RetrievalError(f"{self.url}/retrieve returned {count} result lists for {len(queries)} queries")
+        return results
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
-        """The server's best ``k`` passages for ``query``."""
-        body = self._post("/search", {"query": clean_query(query), "k": int(k)})
-        return self._passages(body.get("passages", []), f"{self.url}/search")
+        """The servers' best ``k`` passages for ``query``."""
+        return self.batch_search([query], k)[0]
 
     def batch_search(self, queries: Sequence[str], k: int = 5) -> list[list[Passage]]:
         """One request for all ``queries``; results in the same order."""
-        body = self._post("/batch_search", {"queries": [clean_query(q) for q in queries], "k": int(k)})
-        results = body.get("results", [])
-        if len(results) != len(queries):
-            raise RetrievalError(f"{self.url}/batch_search returned {len(results)} result lists for {len(queries)} queries")
-        return [self._passages(items, f"{self.url}/batch_search") for items in results]
-
-    def health(self) -> dict[str, Any]:
-        """The server's ``GET /health`` answer (raises RetrievalError when it is down)."""
-        try:
-            response = self._client.get("/health")
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise RetrievalError(f"retrieval server {self.url} is not healthy: {exc}") from None
+        results = self._retrieve([clean_query(q) for q in queries], k)
+        return [passages_from_search_r1(hits, f"{self.url}/retrieve") for hits in results]
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -1,12 +1,14 @@
 """The retrieval server: any :class:`~agent_gym.retrieval.base.Retriever` over HTTP (FastAPI on uvicorn).
 
-Endpoints: ``GET /health``, ``POST /search`` and ``POST /batch_search`` (see :mod:`agent_gym.retrieval.remote`
-for the protocol). Requests are bounded (:class:`ServerLimits`): bodies over ``max_body_bytes`` get 413, bodies
-not received within ``body_timeout_s`` 408, bodies that are not UTF-8 and queries over ``max_query_chars``,
-batches over ``max_batch``, ``k`` over ``max_k`` or of another type than an integer 422, each with a message
-that says the limit, and at most a few KB long however many fields are wrong. A connection that has not sent
-a complete request head within ``header_timeout_s`` is closed. ``/docs``, ``/redoc`` and ``/openapi.json``
-are served only on request (``docs=True``). FastAPI and uvicorn are imported only when an app is created.
+Endpoints: ``GET /health``; ``POST /retrieve`` in Search-R1's format (:mod:`agent_gym.retrieval.search_r1`),
+which :class:`~agent_gym.retrieval.remote.HttpRetriever` speaks; and agent-gym's first protocol, ``POST /search``
+``{"query", "k"}`` -> ``{"passages": [...]}`` and ``POST /batch_search`` ``{"queries", "k"}`` -> ``{"results": [...]}``.
+Requests are bounded (:class:`ServerLimits`): bodies over ``max_body_bytes`` get 413, bodies not received within
+``body_timeout_s`` 408, bodies that are not UTF-8 and queries over ``max_query_chars``, batches over
+``max_batch``, ``k`` over ``max_k`` or of another type than an integer 422, each with a message that says the
+limit, and at most a few KB long however many fields are wrong. A connection that has not sent a complete request
+head within ``header_timeout_s`` is closed. ``/docs``, ``/redoc`` and ``/openapi.json`` are served only on request
+(``docs=True``). FastAPI and uvicorn are imported only when an app is created.
 """
 
 import asyncio
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.errors import RetrievalError
 from agent_gym.retrieval.base import MAX_QUERY_CHARS, Retriever
+from agent_gym.retrieval.search_r1 import search_r1_hits
 
 __all__ = ["ServerLimits", "ServerProcess", "create_app", "serve"]
 
@@ -164,6 +167,12 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
         queries: Annotated[list[Query], Field(max_length=limits.max_batch)]
         k: K = 5
 
+    class RetrieveRequest(BaseModel):  # Search-R1's QueryRequest, bounded like the others
+        model_config = ConfigDict(extra="forbid", strict=True)
+        queries: Annotated[list[Query], Field(max_length=limits.max_batch)]
+        topk: K | None = None
+        return_scores: bool = False
+
     app = FastAPI(
         title="agent-gym retriever",
         description=description or repr(retriever),
@@ -198,6 +207,11 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
     def batch_search(request: BatchRequest) -> dict[str, Any]:
         results = run(retriever.batch_search, request.queries, request.k)
         return {"results": [[p.model_dump() for p in passages] for passages in results]}
+
+    @app.post("/retrieve")
+    def retrieve(request: RetrieveRequest) -> dict[str, Any]:
+        results = run(retriever.batch_search, request.queries, request.topk or 3)  # Search-R1's default topk
+        return {"result": [search_r1_hits(passages, request.return_scores) for passages in results]}
 
     return _BoundedBody(app, limits)
 

@@ -30,6 +30,17 @@ def test_health_search_and_batch_search(server):
     assert client.batch_search(["Van Hook Township", "the of"], 3) == [hits, []]
 
 
+def test_a_search_r1_client_gets_results_on_retrieve(server):
+    # What Search-R1's generation loop sends and reads (its `_batch_search` and `_passages2string`).
+    for return_scores in (True, False):
+        payload = {"queries": ["Van Hook Township", "the of"], "topk": 3, "return_scores": return_scores}
+        result = httpx.post(f"{server.url}/retrieve", json=payload).json()["result"]
+        first = result[0][0]["document"] if return_scores else result[0][0]
+        assert first["contents"].split("\n")[0] == '"Van Hook Township, Mountrail County, North Dakota"'
+        assert len(result[0]) == 3 and result[1] == []
+    assert len(httpx.post(f"{server.url}/retrieve", json={"queries": ["Van Hook"]}).json()["result"][0]) == 3
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "detail"),
     [
@@ -38,6 +49,8 @@ def test_health_search_and_batch_search(server):
         ("/search", {"query": 3}, 422, "query: Input should be a valid string"),
         ("/search", {"q": "x"}, 422, "query: Field required"),
         ("/batch_search", {"queries": ["x"] * 9}, 422, "queries: List should have at most 8 items"),
+        ("/retrieve", {"queries": ["x"] * 9}, 422, "queries: List should have at most 8 items"),
+        ("/retrieve", {"queries": ["x"], "topk": 101}, 422, "topk: Input should be less than or equal to 100"),
         ("/search", {"query": "x" * 30000}, 413, "request body of 30012 bytes exceeds the limit of 20000"),
     ],
 )

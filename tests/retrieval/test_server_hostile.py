@@ -173,4 +173,4 @@ def test_api_pages_are_not_served_by_default(still_serving, path):
 def test_api_pages_are_served_on_request():
     client = TestClient(create_app(MemoryRetriever([Passage(id="a", title="A", text="alpha")]), docs=True))
     assert client.get("/docs").status_code == client.get("/redoc").status_code == 200
-    assert set(client.get("/openapi.json").json()["paths"]) == {"/health", "/search", "/batch_search"}
+    assert set(client.get("/openapi.json").json()["paths"]) == {"/health", "/search", "/batch_search", "/retrieve"}
