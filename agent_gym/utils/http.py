@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.errors import ConfigError
 
-__all__ = ["RetryPolicy", "RetryTransport", "split_urls"]
+__all__ = ["RetryPolicy", "RetryTransport", "readdress", "split_urls"]
 
 
 class RetryPolicy(BaseModel):
@@ -159,17 +159,23 @@ class RetryTransport(httpx.BaseTransport):
 
     def _to(self, request: httpx.Request, replica: str | None) -> httpx.Request:
         """``request`` sent to ``replica`` instead of the first replica (the client's base URL)."""
-        url = str(request.url)
-        if replica is None or replica == self.replicas[0] or not url.startswith(self.replicas[0]):
-            return request
-        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]  # httpx sets the replica's
-        return httpx.Request(
-            request.method,
-            replica + url[len(self.replicas[0]) :],
-            headers=headers,
-            content=request.content,
-            extensions=request.extensions,
-        )
+        return request if replica is None else readdress(request, self.replicas[0], replica)
 
     def close(self) -> None:
         self._inner.close()
+
+
+def readdress(request: httpx.Request, base: str, url: str) -> httpx.Request:
+    """``request``, written against the base URL ``base``, sent to the server at ``url`` instead.
+
+    Example:
+        >>> readdress(httpx.Request("GET", "http://a:1/v1/models"), "http://a:1/v1", "http://b:2/v1").url
+        URL('http://b:2/v1/models')
+    """
+    target = str(request.url)
+    if url == base or not target.startswith(base):
+        return request
+    headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]  # httpx sets the new host's
+    return httpx.Request(
+        request.method, url + target[len(base) :], headers=headers, content=request.content, extensions=request.extensions
+    )
