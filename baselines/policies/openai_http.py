@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from agent_gym.baselines.policies.endpoint_pool import EndpointPool
+
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.policy import PolicyTurn
-from agent_gym.utils.http import RetryPolicy, RetryTransport
+from agent_gym.utils.http import RetryPolicy, RetryTransport, split_urls
 
 __all__ = ["OpenAIPolicy"]
 
@@ -25,7 +27,9 @@ class OpenAIPolicy:
     """Chat completions over HTTP, with concurrency limits, timeouts and retries.
 
     Args:
-        base_url: Server root including ``/v1``, e.g. ``http://127.0.0.1:8000/v1``.
+        base_url: Server root including ``/v1``, e.g. ``http://127.0.0.1:8000/v1``; several servers of the same
+            model as a list or comma-separated (``http://a:8000/v1,http://b:8000/v1``) are used as an
+            :class:`~agent_gym.baselines.policies.endpoint_pool.EndpointPool`.
         model: Model name sent in each request.
         api_key: Bearer token; defaults to ``$OPENAI_API_KEY`` (servers on loopback usually ignore it).
         native_tools: Send the env's tools as ``tools=`` (the server then answers with ``tool_calls``); otherwise
@@ -42,7 +46,7 @@ class OpenAIPolicy:
 
     def __init__(
         self,
-        base_url: str = "http://127.0.0.1:8000/v1",
+        base_url: str | Sequence[str] = "http://127.0.0.1:8000/v1",
         model: str = "default",
         *,
         api_key: str | None = None,
@@ -63,7 +67,8 @@ class OpenAIPolicy:
                 "need max_concurrency >= 1, max_retries >= 0 and timeout_s > 0, "
                 f"got {max_concurrency}, {max_retries}, {timeout_s}"
             )
-        self.base_url = base_url.rstrip("/")
+        urls = split_urls(base_url)
+        self.base_url = urls[0]  # requests are written against the first server; a pool readdresses them
         self.model = model
         self.native_tools = native_tools
         self.temperature = temperature
@@ -74,9 +79,12 @@ class OpenAIPolicy:
         self.extra_body = dict(extra_body or {})
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "none")
         limits = httpx.Limits(max_connections=max_concurrency)
+        transport = transport if transport is not None else httpx.HTTPTransport(limits=limits)
+        self.pool = EndpointPool(urls, transport=transport) if len(urls) > 1 else None
+        """The servers' pool when there are several (see :mod:`.endpoint_pool`), else None."""
         self._retrying = RetryTransport(
             RetryPolicy(retries=max_retries, backoff_s=backoff_s, max_backoff_s=max(60.0, backoff_s)),
-            transport=transport if transport is not None else httpx.HTTPTransport(limits=limits),
+            transport=self.pool or transport,
             accept=_is_completion,
         )
         self._client = httpx.Client(
