@@ -2,12 +2,13 @@
 
 An update is: collate → score the batch once without gradients (old logprobs and values, reference
 logprobs) → GAE over the advantage mask → a few epochs of minibatch steps on the clipped policy loss,
-the clipped value loss and the KL to the reference, each averaged over the loss mask.
+the clipped value loss and the KL to the reference, each averaged over the loss mask. Log-probabilities are
+computed at the loss mask's tokens only (the LM head never sees the env's tokens unless the ablation trains
+on them); elsewhere they read 0, which no loss term reads.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,13 +17,14 @@ from agent_gym.baselines.ppo.advantages import gae, masked_whiten
 from agent_gym.baselines.ppo.batch import TokenBatch, collate
 from agent_gym.baselines.ppo.config import PPOConfig
 from agent_gym.baselines.ppo.losses import kl_penalty, policy_loss, value_loss
+from agent_gym.baselines.ppo.reference import Reference
 from agent_gym.baselines.ppo.runtime import check_machine
 from agent_gym.baselines.ppo.value_head import PolicyWithValue
 
 from agent_gym.rollout.trajectory import TokenTrajectory
 from agent_gym.utils.divergence import check_finite
 
-__all__ = ["BatchScores", "PPOTrainer", "advantage_targets", "ppo_losses"]
+__all__ = ["BatchScores", "PPOTrainer", "advantage_targets", "loss_mask", "ppo_losses"]
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,23 @@ def advantage_targets(
     return advantages, returns, mask
 
 
+def loss_mask(batch: TokenBatch, config: PPOConfig) -> torch.Tensor:
+    """``[B, C]`` the tokens the policy and KL losses average over: policy tokens, or all of them in the ablation."""
+    return batch.policy_mask if config.loss_mask else batch.valid_mask
+
+
 def ppo_losses(
     batch: TokenBatch, logprobs: torch.Tensor, values: torch.Tensor, stats: BatchScores, config: PPOConfig
 ) -> dict[str, torch.Tensor]:
     """The loss terms of one minibatch; ``"loss"`` is the total that is back-propagated."""
-    loss_mask = batch.policy_mask if config.loss_mask else batch.valid_mask
+    mask = loss_mask(batch, config)
     value_mask = batch.policy_mask if config.advantage_mask else batch.valid_mask
-    pg, clip_fraction = policy_loss(logprobs, stats.old_logprobs, stats.advantages, loss_mask, config.clip_range)
+    pg, clip_fraction = policy_loss(logprobs, stats.old_logprobs, stats.advantages, mask, config.clip_range)
     vf = value_loss(values, stats.old_values, stats.returns, value_mask, config.value_clip_range)
     terms = {"policy_loss": pg, "value_loss": vf, "clip_fraction": clip_fraction}
     total = pg + config.value_coef * vf
     if stats.ref_logprobs is not None:
-        terms["kl"] = kl_penalty(logprobs, stats.ref_logprobs, loss_mask)
+        terms["kl"] = kl_penalty(logprobs, stats.ref_logprobs, mask)
         total = total + config.kl_coef * terms["kl"]
     terms["loss"] = total
     return terms
@@ -86,9 +93,8 @@ class PPOTrainer:
         self.device = check_machine(self.config.use_cpu, self.config.bf16)
         self.pad_id = pad_id
         self.model = PolicyWithValue(policy, seed=self.config.seed).to(self.device)
-        self.reference: PolicyWithValue | None = None
-        if self.config.kl_coef > 0:
-            self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
+        # The KL's reference: the policy's trainable weights as they start (no second model; see Reference).
+        self.reference = Reference(self.model.policy) if self.config.kl_coef > 0 else None
         lr = self.config.learning_rate
         self.optimizer = torch.optim.AdamW(
             [
@@ -113,9 +119,13 @@ class PPOTrainer:
     def score(self, batch: TokenBatch) -> BatchScores:
         """Old logprobs, values, reference logprobs and advantages of a batch, without gradients."""
         self.model.eval()
+        mask = loss_mask(batch, self.config)
         with self._autocast():
-            old_logprobs, old_values = self.model(batch)
-            ref_logprobs = self.reference(batch, with_values=False)[0] if self.reference is not None else None
+            old_logprobs, old_values = self.model(batch, mask=mask)
+            ref_logprobs = None
+            if self.reference is not None:
+                with self.reference.swapped_in(self.model.policy):
+                    ref_logprobs = self.model(batch, with_values=False, mask=mask)[0]
         advantages, returns, _ = advantage_targets(batch, old_values.float(), self.config)
         return BatchScores(old_logprobs, old_values.float(), ref_logprobs, advantages, returns)
 
@@ -148,7 +158,7 @@ class PPOTrainer:
 
     def _minibatch_step(self, batch: TokenBatch, stats: BatchScores) -> dict[str, float]:
         with self._autocast():
-            logprobs, values = self.model(batch)
+            logprobs, values = self.model(batch, mask=loss_mask(batch, self.config))
         terms = ppo_losses(batch, logprobs.float(), values.float(), stats, self.config)
         check_finite("loss", [float(terms["loss"].detach())], step=self.step_count, checkpoint=self.last_checkpoint or "")
         self.optimizer.zero_grad(set_to_none=True)
@@ -176,4 +186,3 @@ def _select(stats: BatchScores, rows: torch.Tensor) -> BatchScores:
         advantages=stats.advantages[rows],
         returns=stats.returns[rows],
     )
-

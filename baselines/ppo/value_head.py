@@ -1,7 +1,9 @@
 """PolicyWithValue: a causal LM with a scalar value head on its last hidden state.
 
 The head reads the hidden state at the column whose logits predict completion token ``t``, so
-``values[:, t]`` is V(state before token t), aligned with ``logprobs[:, t]``.
+``values[:, t]`` is V(state before token t), aligned with ``logprobs[:, t]``. Log-probabilities are computed
+only at the tokens a loss reads (:mod:`~agent_gym.baselines.ppo.lm_head`); the value head, one number per
+token, runs on every completion token.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import torch
 from agent_gym.baselines.ppo.batch import TokenBatch
+from agent_gym.baselines.ppo.lm_head import backbone_and_head, masked_logprobs
 from torch import nn
 
 __all__ = ["VALUE_HEAD_FILE", "PolicyWithValue", "token_logprobs"]
@@ -20,6 +23,9 @@ VALUE_HEAD_FILE = "value_head.pt"
 
 def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     """Log-probability of each token under ``logits`` (``[B, T, V]`` and ``[B, T]`` → ``[B, T]``).
+
+    The full-vocabulary formula, for logits already in hand; the trainer scores through
+    :func:`~agent_gym.baselines.ppo.lm_head.masked_logprobs`, which never builds them.
 
     Example:
         >>> token_logprobs(torch.zeros(1, 1, 4), torch.tensor([[2]])).exp().item()
@@ -47,22 +53,31 @@ class PolicyWithValue(nn.Module):
             self.value_head.weight.copy_(torch.randn(1, hidden, generator=generator) / hidden)
             self.value_head.bias.zero_()
 
-    def forward(self, batch: TokenBatch, with_values: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(logprobs, values)`` of the batch's completion tokens, both ``[B, C]`` (values None if not asked)."""
-        out = self.policy(
+    def forward(
+        self, batch: TokenBatch, with_values: bool = True, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(logprobs, values)`` of the batch's completion tokens, both ``[B, C]`` (values None if not asked).
+
+        Args:
+            batch: The padded batch.
+            with_values: Also compute the values.
+            mask: ``[B, C]``, the completion tokens whose logprobs are needed (default: every real one);
+                elsewhere the logprobs read 0, and the LM head never sees those positions.
+        """
+        backbone, head = backbone_and_head(self.policy)
+        out = backbone(
             input_ids=batch.input_ids,
             attention_mask=batch.attention_mask,
             position_ids=batch.position_ids,
-            output_hidden_states=with_values,
             use_cache=False,
         )
         start = batch.prompt_width - 1
         width = batch.input_ids.shape[1] - batch.prompt_width
-        logits = out.logits[:, start : start + width]
-        logprobs = token_logprobs(logits, batch.input_ids[:, batch.prompt_width :])
+        hidden = out.last_hidden_state[:, start : start + width]
+        targets = batch.input_ids[:, batch.prompt_width :]
+        logprobs, _ = masked_logprobs(hidden, head, targets, batch.valid_mask if mask is None else mask)
         if not with_values:
             return logprobs, None
-        hidden = out.hidden_states[-1][:, start : start + width]
         values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
         return logprobs, values
 
