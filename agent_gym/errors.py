@@ -20,6 +20,8 @@ The tree::
     ├── MissingDependency (ImportError)
     │                             an optional extra is not installed; the message gives the pip command
     ├── PolicyError               a policy backend failed (server down, malformed response)
+    ├── RemoteEnvError (RuntimeError)
+    │                             an env server cannot be reached, refused a request, or went away mid-episode
     ├── ResultsError (RuntimeError)
     │                             a results folder cannot be used now (held by another run, not writable,
     │                             disk full, a damaged file); nothing stored is lost, the message says what to do
@@ -28,7 +30,8 @@ The tree::
         └── DivergenceError       a loss or reward became NaN/inf; the last good checkpoint is kept
 
 At the tool boundary nothing is raised: a failing tool call becomes a typed
-:class:`agent_gym.types.ToolFailure` inside a :class:`agent_gym.types.ToolResult`, recorded in ``info``.
+:class:`agent_gym.failures.ToolFailure` inside a :class:`agent_gym.types.ToolResult`, recorded in ``info``;
+:mod:`agent_gym.failures` names the kinds, classifies exceptions and assigns the blame.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ __all__ = [
     "MissingDependency",
     "NotPlainJSON",
     "PolicyError",
+    "RemoteEnvError",
     "ResetNeeded",
     "ResultsError",
     "RetrievalError",
@@ -99,6 +103,10 @@ class RetrievalError(AgentGymError, RuntimeError):
 
 class PolicyError(AgentGymError, RuntimeError):
     """A policy backend could not produce a turn."""
+
+
+class RemoteEnvError(AgentGymError, RuntimeError):
+    """An env server (``agent-gym serve-env``) cannot be reached, refused a request, or went away mid-episode."""
 
 
 class ResultsError(AgentGymError, RuntimeError):

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_gym.failures import FailureKind, ToolFailure  # re-exported: the failure boundary is their home
+
 __all__ = [
     "ChatHistory",
     "Episode",
@@ -36,16 +38,6 @@ ChatHistory = tuple[dict[str, Any], ...]
 
 The observation of every :class:`~agent_gym.core.AgentEnv`; :class:`agent_gym.spaces.History` is its space.
 """
-
-FailureKind = Literal[
-    "parse_error",  # the turn's tool-call syntax could not be read
-    "unknown_tool",  # the named tool does not exist
-    "invalid_arguments",  # arguments do not match the tool's schema
-    "too_many_calls",  # more calls in one turn than the env allows
-    "tool_exception",  # the tool raised
-    "timeout",  # the tool did not finish in time
-    "unavailable",  # the tool's backend could not be reached (also injected by noise)
-]
 
 
 class _Frozen(BaseModel):
@@ -74,14 +66,6 @@ class ToolCall(_Frozen):
             "function": {"name": self.name, "arguments": json.dumps(self.arguments, ensure_ascii=False)},
         }
 
-
-class ToolFailure(_Frozen):
-    """Why a tool call produced no usable result: a bad call is data, not a crash."""
-
-    kind: FailureKind
-    """Category, stable across versions (reward components key on it)."""
-    message: str
-    """Human-readable detail, shown to the model in the tool message."""
 
 
 class ParsedTurn(_Frozen):

@@ -89,27 +89,26 @@ def format_error(step: StepOutcome) -> float:
 
 
 def invalid_call(step: StepOutcome) -> float:
-    """-1 per call that could not run as written: syntax errors, unknown tools, bad arguments, too many calls.
+    """-1 per failure that is the policy's fault (:data:`agent_gym.failures.BLAME`): syntax errors, unknown tools,
+    bad arguments, too many calls.
 
     Example:
         >>> from agent_gym.types import ToolFailure
         >>> invalid_call(StepOutcome(turn=1, parsed=ParsedTurn(failures=(ToolFailure(kind="parse_error", message=""),))))
         -1.0
     """
-    caller_faults = {"unknown_tool", "invalid_arguments", "too_many_calls"}
-    bad_results = sum(1 for r in step.results if r.failure is not None and r.failure.kind in caller_faults)
-    return float(-(len(step.parsed.failures) + bad_results))
+    failures = [*step.parsed.failures, *(r.failure for r in step.results if r.failure is not None)]
+    return float(-sum(1 for failure in failures if failure.blame == "policy"))
 
 
 def tool_error(step: StepOutcome) -> float:
-    """-1 per call that was valid but failed while running (exception, timeout, unavailable backend).
+    """-1 per call that failed by the tool's fault (:data:`agent_gym.failures.BLAME`): exception, timeout, unavailable.
 
     Example:
         >>> tool_error(StepOutcome(turn=1, parsed=ParsedTurn()))
         0.0
     """
-    runtime_faults = {"tool_exception", "timeout", "unavailable"}
-    return float(-sum(1 for r in step.results if r.failure is not None and r.failure.kind in runtime_faults))
+    return float(-sum(1 for r in step.results if r.failure is not None and r.failure.blame == "tool"))
 
 
 def repeated_call(step: StepOutcome) -> float:

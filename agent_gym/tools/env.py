@@ -15,13 +15,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.core import AgentEnv
-from agent_gym.errors import ConfigError, RetrievalError, ToolArgumentError
+from agent_gym.errors import ConfigError
+from agent_gym.failures import failure_from_exception
 from agent_gym.noise import NoiseModel
 from agent_gym.rewards import Component, Rubric, StepOutcome
 from agent_gym.tools.door import read_action, too_many_calls
@@ -300,14 +300,9 @@ class ToolEnv(AgentEnv):
         try:
             validate_arguments(tool.parameters, call.arguments)
             raw = self._execute(tool, call.arguments)
-        except ToolArgumentError as exc:
-            return _failed(call, "invalid_arguments", str(exc))
-        except FutureTimeout:
-            return _failed(call, "timeout", f"{call.name} did not finish within {getattr(tool, 'timeout_s', None)} s")
-        except (ConnectionError, RetrievalError) as exc:
-            return _failed(call, "unavailable", f"{call.name} could not reach its backend: {exc}")
         except Exception as exc:  # a tool's own bug is the episode's data, not the trainer's crash
-            return _failed(call, "tool_exception", f"{type(exc).__name__}: {exc}")
+            failure = failure_from_exception(exc, tool=call.name, timeout_s=getattr(tool, "timeout_s", None))
+            return ToolResult(call=call, failure=failure)
         if isinstance(raw, str):
             raw = ToolOutput(content=raw)
         if not isinstance(raw, ToolOutput):

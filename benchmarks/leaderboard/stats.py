@@ -14,6 +14,8 @@ import numpy as np
 from agent_gym.baselines.method import PlayedEpisode
 from pydantic import BaseModel, ConfigDict
 
+from agent_gym.failures import blame_of
+
 __all__ = [
     "CellSummary",
     "Estimate",
@@ -36,7 +38,6 @@ MEASURES: dict[str, str] = {
 }
 """Measure key -> column label, in table order."""
 
-_MODEL_FAULTS = frozenset({"parse_error", "unknown_tool", "invalid_arguments", "too_many_calls"})
 
 
 class Estimate(BaseModel):
@@ -72,8 +73,8 @@ def bootstrap_ci(values: Sequence[float], *, resamples: int = 1000, seed: int = 
 def episode_measures(played: PlayedEpisode) -> dict[str, float | None]:
     """The measures of one episode; None where the policy (``tokens``) or the env (``f1``...) does not report it.
 
-    ``invalid_calls`` counts the model's faults only (unparseable, unknown tool, bad arguments, too many calls),
-    not failures of the tools themselves.
+    ``invalid_calls`` counts the failures that are the policy's fault (:data:`agent_gym.failures.BLAME`: unparseable,
+    unknown tool, bad arguments, too many calls), not failures of the tools themselves.
     """
     episode = played.episode
     infos = [step.info for step in episode.steps]
@@ -82,7 +83,7 @@ def episode_measures(played: PlayedEpisode) -> dict[str, float | None]:
         **{key: _outcome(episode.metrics, key) for key in ("em", "f1", "cover_em")},
         "turns": float(len(episode.steps)),
         "tool_calls": float(sum(len(info.get("tool_calls", ())) for info in infos)),
-        "invalid_calls": float(sum(1 for error in errors if error.get("kind") in _MODEL_FAULTS)),
+        "invalid_calls": float(sum(1 for error in errors if blame_of(str(error.get("kind"))) == "policy")),
         "tokens": None if played.generated_tokens is None else float(played.generated_tokens),
     }
 
