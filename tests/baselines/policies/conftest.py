@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 
@@ -51,3 +61,47 @@ HISTORY = (
     {"role": "system", "content": "You are a helpful assistant. Answer in one short sentence."},
     {"role": "user", "content": "What is the capital of France?"},
 )
+
+
+@dataclass
+class LlamaServer:
+    process: subprocess.Popen
+    url: str
+
+
+@contextmanager
+def llama_cpp_server(log_path: Path, *, startup_s: float = 120) -> Iterator[LlamaServer]:
+    """llama.cpp's OpenAI-compatible server on a free loopback port, serving the embedded GGUF as ``smollm2``."""
+    import httpx
+    from agent_gym.baselines.policies.embedded import embedded_gguf
+
+    pytest.importorskip("llama_cpp.server", reason="needs the llamacpp extra: pip install '.[llamacpp]'")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf()), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"]
+    log = log_path.open("w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {process.returncode}; see {log.name}")
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not answer on {url} within {startup_s:g} s; see {log.name}")
+            time.sleep(0.5)
+        yield LlamaServer(process, url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
