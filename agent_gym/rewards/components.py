@@ -49,7 +49,7 @@ class StepOutcome(BaseModel):
     format_score: float = 1.0
     """Fraction of the episode's turns so far that were well formed."""
     signals: Mapping[str, float] = Field(default_factory=dict)
-    """Env-specific facts interpreted from tool results, e.g. ``{"supporting_hits": 1}``."""
+    """Env-specific facts interpreted from tool results, e.g. ``{"retrieval_hit": 1}``."""
 
 
 Component = Callable[[StepOutcome], float]
@@ -145,8 +145,8 @@ def signal(name: str) -> Component:
     """A component that reads the env's signal ``name`` (0 when absent).
 
     Example:
-        >>> hits = signal("supporting_hits")
-        >>> hits(StepOutcome(turn=1, parsed=ParsedTurn(), signals={"supporting_hits": 2.0}))
+        >>> hits = signal("retrieval_hit")
+        >>> hits(StepOutcome(turn=1, parsed=ParsedTurn(), signals={"retrieval_hit": 2.0}))
         2.0
     """
 

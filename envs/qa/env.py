@@ -28,9 +28,10 @@ Env card
   trains on exact match; ``f1`` pays partial credit for wrong entities that share words with the gold answer,
   and ``cover_em`` can be gamed by answering with a list of candidates, so both are logged, not rewarded.
 - **Info**: on reset ``question``, ``answers`` (answer + aliases), ``supporting_titles``, ``supporting_ids``,
-  ``dataset``, ``question_id``, ``split``, ``index``, ``type``; on each step ``supporting_found``,
-  ``supporting_total`` and ``searches``, plus ToolEnv's ``tool_calls``, ``tool_results`` (with each passage's
-  ``id``, ``title`` and ``score``), ``reward_components`` and ``metrics``.
+  ``dataset``, ``question_id``, ``split``, ``index``, ``type``; on each step ``retrieval_hits`` (supporting
+  paragraphs retrieved so far: the sum of the ``retrieval_hit`` signal; episodes stored before the rename call
+  it ``supporting_found``), ``supporting_total`` and ``searches``, plus ToolEnv's ``tool_calls``,
+  ``tool_results`` (with each passage's ``id``, ``title`` and ``score``), ``reward_components`` and ``metrics``.
 - **Data**: real dev (865 HotpotQA distractor, 657 2WikiMultihopQA, 292 MuSiQue-Ans) and train (200, 500, 100)
   records bundled in ``agent_gym/envs/data`` (sources and licences in its README: HotpotQA CC BY-SA 4.0,
   2WikiMultihopQA Apache-2.0, MuSiQue CC BY 4.0). ``data=`` loads your own JSONL in the uniform schema.
@@ -90,7 +91,7 @@ class MultiHopQAEnv(ToolEnv):
         **kwargs: Passed to :class:`~agent_gym.tools.ToolEnv` (``max_tool_calls_per_turn``, ``instructions``, ...).
     """
 
-    reward_components: ClassVar = {"retrieval_hit": (signal("supporting_hits"), 0.1)}
+    reward_components: ClassVar = {"retrieval_hit": (signal("retrieval_hit"), 0.1)}  # one name: component and signal
     outcome_metric: ClassVar[str] = "em"
     splits: ClassVar[tuple[str, ...]] = ("train", "dev")
     default_instructions: ClassVar[str] = (
@@ -265,7 +266,7 @@ class MultiHopQAEnv(ToolEnv):
                 if key in self._gold and key not in self._found:
                     self._found.add(key)
                     new_hits += 1
-        return Interpretation(content=meaning.content, signals={"supporting_hits": float(new_hits)})
+        return Interpretation(content=meaning.content, signals={"retrieval_hit": float(new_hits)})
 
     def step_info(self) -> dict[str, Any]:
-        return {"supporting_found": len(self._found), "supporting_total": len(self._gold), "searches": self._searches}
+        return {"retrieval_hits": len(self._found), "supporting_total": len(self._gold), "searches": self._searches}

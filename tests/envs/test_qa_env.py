@@ -139,7 +139,7 @@ def test_a_user_corpus_file_matches_supporting_paragraphs_by_title(tmp_path):
     _, reward, _, _, step = env.step(search("Scott Derrickson"))
     gold = next(f"wiki-{i}" for i, p in enumerate(record.paragraphs) if p.title == "Scott Derrickson")
     assert step["tool_results"][0]["items"][0]["id"] == gold
-    assert step["supporting_found"] == 1 and step["supporting_total"] == 2
+    assert step["retrieval_hits"] == 1 and step["supporting_total"] == 2
     assert step["reward_components"]["retrieval_hit"] == pytest.approx(0.1)
 
 
@@ -176,7 +176,7 @@ def test_records_with_only_supporting_fact_titles_are_matched_by_title(tmp_path)
     _, info = env.reset(options={"index": 0})
     assert info["supporting_ids"] == [] and info["supporting_titles"] == ["Scott Derrickson", "Ed Wood"]
     step = env.step(search("Ed Wood"))[4]
-    assert step["supporting_found"] == 1 and step["reward_components"]["retrieval_hit"] == pytest.approx(0.1)
+    assert step["retrieval_hits"] == 1 and step["reward_components"]["retrieval_hit"] == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize("tool_format", ["hermes", "openai", "search_r1", "react"])
@@ -187,6 +187,6 @@ def test_every_tool_format_can_search_and_answer(tool_format):
     _, info = env.reset(options={"index": 0})
     turn = env.format.render_turn(calls=[ToolCall(name="search", arguments={"query": "Scott Derrickson"})])
     _, _, _, _, step = env.step(turn)
-    assert step["errors"] == [] and step["tool_results"][0]["ok"] and step["supporting_found"] == 1
+    assert step["errors"] == [] and step["tool_results"][0]["ok"] and step["retrieval_hits"] == 1
     _, reward, terminated, _, step = env.step(env.format.render_turn(answer="yes"))
     assert terminated and step["metrics"]["em"] == 1.0 and step["reward_components"]["outcome"] == 1.0

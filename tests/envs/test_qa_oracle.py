@@ -31,7 +31,7 @@ def test_oracle_scores_em_1_and_process_components_show_the_hits(env_id, min_ful
     indices = range(env.num_questions)  # every bundled dev question
     for index in indices:
         info, steps, rewards = oracle_episode(env, index)
-        found = steps[-1]["supporting_found"]
+        found = steps[-1]["retrieval_hits"]
         hits = sum(s["reward_components"]["retrieval_hit"] for s in steps)
         assert hits == pytest.approx(0.1 * found)  # each gold paragraph pays once, when first retrieved
         retrieved = {item["id"] for s in steps for r in s["tool_results"] for item in r["items"]}

@@ -25,8 +25,8 @@ def test_server_killed_mid_episode_gives_tool_errors_then_recovers(tmp_path):
         first_title, second_title = info["supporting_titles"]
 
         _, _, _, _, step = env.step(search(first_title))
-        assert step["tool_results"][0]["ok"] and step["supporting_found"] >= 1
-        found_before = step["supporting_found"]
+        assert step["tool_results"][0]["ok"] and step["retrieval_hits"] >= 1
+        found_before = step["retrieval_hits"]
         assert step["tool_results"][0]["items"] == [
             {"id": p.id, "title": p.title, "score": round(p.score, 4)} for p in local.retriever.search(first_title, 5)
         ]  # the server ranks exactly as the in-process retriever
@@ -41,7 +41,7 @@ def test_server_killed_mid_episode_gives_tool_errors_then_recovers(tmp_path):
         server.start()  # back on the same port
         _, _, _, _, step = env.step(search(second_title))
         assert step["tool_results"][0]["ok"] and len(step["tool_results"][0]["items"]) == 5
-        assert step["supporting_found"] == step["supporting_total"] >= found_before
+        assert step["retrieval_hits"] == step["supporting_total"] >= found_before
         _, reward, terminated, _, step = env.step(f"<answer>{info['answers'][0]}</answer>")
         assert terminated and step["metrics"]["em"] == 1.0
     finally:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif("MultiHopQA-v0" not in gym.registry, reason="Mul
 
 def _searcher_progress(episode):
     """The searcher's last own step info (its idle rounds carry no retrieval facts)."""
-    return [step.info for step in episode.episodes[SEARCHER].steps if "supporting_found" in step.info][-1]
+    return [step.info for step in episode.episodes[SEARCHER].steps if "retrieval_hits" in step.info][-1]
 
 
 @pytest.mark.parametrize("split", ["dev", "train"])
@@ -24,7 +24,7 @@ def test_oracle_pair_solves_every_bundled_question_whose_gold_paragraphs_are_ret
     for index in range(env.searcher_env.num_questions):
         episode = run_team_episode(env, policies, seed=0, options={"index": index})
         progress = _searcher_progress(episode)
-        if progress["supporting_found"] == progress["supporting_total"]:
+        if progress["retrieval_hits"] == progress["supporting_total"]:
             retrieved += 1
             if episode.metrics["em"] != 1.0 or episode.returns != {SEARCHER: 1.0, ANSWERER: 1.0}:
                 unsolved.append(episode.episodes[SEARCHER].task_id)
@@ -43,5 +43,5 @@ def test_the_team_gets_the_single_agent_question_and_tools():
     call = f'<tool_call>{{"name": "search", "arguments": {{"query": "{query}"}}}}</tool_call>'
     _, rewards, _, _, infos = team.step({SEARCHER: call})
     _, reward, _, _, info = single.step(call)
-    assert rewards[SEARCHER] == reward and infos[SEARCHER]["supporting_found"] == info["supporting_found"] >= 1
+    assert rewards[SEARCHER] == reward and infos[SEARCHER]["retrieval_hits"] == info["retrieval_hits"] >= 1
     assert infos[SEARCHER]["reward_components"]["retrieval_hit"] > 0 and rewards[ANSWERER] == 0.0

@@ -50,7 +50,7 @@ def test_lucene_env_and_cache_reuse(tmp_path, monkeypatch):
     _, info = again.reset(options={"index": 0})
     call = json.dumps({"name": "search", "arguments": {"query": info["supporting_titles"][0]}})
     _, _, _, _, step = again.step(f"<tool_call>{call}</tool_call>")
-    assert step["tool_results"][0]["ok"] and step["supporting_found"] >= 1
+    assert step["tool_results"][0]["ok"] and step["retrieval_hits"] >= 1
     for query in ("", "the of and", "word " * 3000, "\udce9\x00 ☃ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "AND OR NOT ( ) * ? ~ : \\"):
         assert isinstance(again.retriever.search(query, 5), list)
 
