@@ -14,7 +14,15 @@ import gymnasium as gym
 
 from agent_gym.errors import ConfigError
 
-__all__ = ["BUILTIN_ENVS", "EnvEntry", "register_builtin_envs", "register_env", "registered_envs", "suggest_env_id"]
+__all__ = [
+    "BUILTIN_ENVS",
+    "REMOTE_ENV_ID",
+    "EnvEntry",
+    "register_builtin_envs",
+    "register_env",
+    "registered_envs",
+    "suggest_env_id",
+]
 
 EnvEntry = tuple[str, str, str, dict[str, Any]]
 """(id, entry point, one-line description, default kwargs)."""
@@ -82,6 +90,10 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
     ),
 )
 
+REMOTE_ENV_ID = "agent-gym/Remote-v0"
+"""The client of an env server (``agent-gym serve-env``): registered with Gymnasium, but not a task of its own,
+so not among :func:`registered_envs`."""
+
 _DESCRIPTIONS: dict[str, str] = {}
 
 
@@ -100,6 +112,8 @@ def register_builtin_envs() -> None:
     """Register every built-in env (idempotent)."""
     for env_id, entry_point, description, kwargs in BUILTIN_ENVS:
         register_env(env_id, entry_point, description, kwargs)
+    if REMOTE_ENV_ID not in gym.registry:
+        gym.register(id=REMOTE_ENV_ID, entry_point="agent_gym.serving.client:RemoteEnv")
 
 
 def registered_envs() -> dict[str, str]:

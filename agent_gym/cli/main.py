@@ -8,7 +8,7 @@ import sys
 
 __all__ = ["EXTRA_OF", "SUBCOMMANDS", "main"]
 
-EXTRA_OF: dict[str, str] = {"serve-retriever": "serve", "train": "train", "leaderboard": "leaderboard"}
+EXTRA_OF: dict[str, str] = {"serve-retriever": "serve", "serve-env": "serve", "train": "train", "leaderboard": "leaderboard"}
 """Subcommands that need an optional extra (the others run on the core install)."""
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -16,7 +16,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "check": ("agent_gym.cli.check", "run the env checkers on an env id"),
     "play": ("agent_gym.cli.play", "play an env in the terminal"),
     "rollout": ("agent_gym.cli.rollout", "run a policy in an env and write episodes as JSONL"),
-    "serve-retriever": ("agent_gym.cli.serve_retriever", "serve a retriever over HTTP"),
+    "serve-retriever": ("agent_gym.cli.serve_retriever", "serve a retriever over HTTP (also Search-R1's /retrieve)"),
+    "serve-env": ("agent_gym.cli.serve_env", "serve an env over OpenEnv's protocol (WebSocket sessions)"),
     "train": ("agent_gym.cli.train", "train a policy with GRPO (TRL) or PPO"),
     "leaderboard": ("agent_gym.cli.leaderboard", "run the baselines on the QA envs and rank them"),
     "bench": ("agent_gym.cli.bench", "run the performance benchmarks"),

