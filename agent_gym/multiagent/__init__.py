@@ -1,7 +1,7 @@
 """Multi-agent environments through PettingZoo.
 
-PettingZoo has no global registry, so :func:`make` builds team envs by id (``"MultiHopQATeam-v0"``), as a
-``ParallelEnv``; :func:`make_aec` gives the AEC form. Each env also has a PettingZoo-style module with
+Team envs are registered in PettingZoo's own registry (``pettingzoo.env_registry``); :func:`make` builds one by
+id (``"MultiHopQATeam-v0"``) as a ``ParallelEnv``, :func:`make_aec` in the AEC form. Each env also has a PettingZoo-style module with
 ``parallel_env()`` and ``env()`` (:mod:`agent_gym.multiagent.multihopqa_team_v0`).
 """
 

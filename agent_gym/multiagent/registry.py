@@ -1,22 +1,28 @@
-"""The multi-agent registry: PettingZoo has none, so ``make`` looks team envs up here by versioned id.
+"""Team envs in PettingZoo's own registry (``pettingzoo.env_registry``, shipped since PettingZoo 1.27).
+
+:func:`register_team_env` puts one :class:`TeamEnvSpec` (PettingZoo's ``EnvSpec`` plus a description) into
+PettingZoo's parallel registry and one into its AEC registry, so ``pettingzoo.env_registry.make("parallel",
+"MultiHopQATeam-v0")`` works as :func:`make` does; :func:`make` adds agent-gym's "did you mean" and the
+``ConfigError`` for a wrapped env that is not a ToolEnv.
 
 A team env id names a wrapped single-agent env id (registered with Gymnasium by ``import agent_gym``, which
-importing this module implies); the
-wrapped env is built with ``gym.make(inner_id, **kwargs).unwrapped`` and handed to
-:class:`~agent_gym.multiagent.team.TeamToolEnv`. Keyword arguments the team env takes (see
+importing this module implies); the wrapped env is built with ``gym.make(inner_id, **kwargs).unwrapped`` and
+handed to :class:`~agent_gym.multiagent.team.TeamToolEnv`. Keyword arguments the team env takes (see
 :data:`TEAM_KWARGS`) go to it; every other one goes to the wrapped env, so ``reward="process"``,
 ``noise="light"`` or ``tool_format="search_r1"`` work as they do for the single-agent env.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 from pettingzoo import AECEnv
+from pettingzoo.env_registry import registration as pettingzoo_registry
+from pettingzoo.env_registry.spec import EnvSpec
 from pettingzoo.utils.conversions import parallel_to_aec
-from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.errors import ConfigError
 from agent_gym.multiagent.team import TeamToolEnv
@@ -28,24 +34,41 @@ TEAM_KWARGS = frozenset({"answerer_max_turns", "answerer_instructions", "searche
 """Keyword arguments of :func:`make` that configure the team; the others configure the wrapped env."""
 
 
-class TeamEnvSpec(BaseModel):
-    """One registered team env."""
+@dataclasses.dataclass(frozen=True)
+class _TeamFactory:
+    """The entry point of a team env: comparable, so registering the same env twice is recognised as such."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    """Versioned id, e.g. ``"MultiHopQATeam-v0"``."""
     inner_id: str
     """Gymnasium id of the single-agent ToolEnv the searcher plays."""
-    name: str
+    pettingzoo_name: str
     """PettingZoo name (``metadata["name"]``), e.g. ``"multihopqa_team_v0"``."""
-    description: str
-    """One line for listings."""
-    kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Default keyword arguments (overridden by those given to ``make``)."""
+    form: Literal["parallel", "aec"]
+
+    def __call__(self, **kwargs: Any) -> TeamToolEnv | AECEnv:
+        team_kwargs = {key: kwargs.pop(key) for key in TEAM_KWARGS & set(kwargs)}
+        inner = gym.make(self.inner_id, **kwargs).unwrapped
+        if not isinstance(inner, ToolEnv):
+            raise ConfigError(f"{self.inner_id!r} builds a {type(inner).__name__}; a team env needs a ToolEnv")
+        team = TeamToolEnv(inner, name=self.pettingzoo_name, **team_kwargs)
+        return team if self.form == "parallel" else parallel_to_aec(team)
 
 
-_REGISTRY: dict[str, TeamEnvSpec] = {}
+@dataclasses.dataclass(frozen=True, slots=True)
+class TeamEnvSpec(EnvSpec):
+    """PettingZoo's ``EnvSpec`` of a team env (id, entry point, default kwargs), with its one-line description."""
+
+    description: str = ""
+    """One line for ``agent-gym list``."""
+
+    @property
+    def inner_id(self) -> str:
+        """Gymnasium id of the single-agent ToolEnv the searcher plays."""
+        return self.entry_point.inner_id
+
+    @property
+    def pettingzoo_name(self) -> str:
+        """PettingZoo name (``metadata["name"]``), e.g. ``"multihopqa_team_v0"``."""
+        return self.entry_point.pettingzoo_name
 
 
 def register_team_env(
@@ -53,45 +76,62 @@ def register_team_env(
 ) -> TeamEnvSpec:
     """Register a team env over a Gymnasium-registered ToolEnv id (registering the same spec again is a no-op).
 
+    Args:
+        env_id: Versioned id, e.g. ``"MultiHopQATeam-v0"``.
+        inner_id: Gymnasium id of the ToolEnv the searcher plays.
+        description: One line for listings.
+        name: PettingZoo name (``metadata["name"]``); default: the id lower-cased, ``-v0`` as ``_v0``.
+        kwargs: Default keyword arguments (overridden by those given to ``make``).
+
     Raises:
         ConfigError: the id has no version suffix, or is already registered with a different spec.
     """
     base, _, version = env_id.rpartition("-v")
     if not base or not version.isdigit():
         raise ConfigError(f"team env ids end with their version, like 'MyTeam-v0'; got {env_id!r}")
-    spec = TeamEnvSpec(
-        id=env_id,
-        inner_id=inner_id,
-        name=name or f"{base.lower()}_v{version}",
-        description=description,
-        kwargs=dict(kwargs or {}),
-    )
-    if env_id in _REGISTRY and _REGISTRY[env_id] != spec:
-        raise ConfigError(f"{env_id!r} is already registered as {_REGISTRY[env_id]!r}; choose another id or version")
-    _REGISTRY[env_id] = spec
-    return spec
+    name = name or f"{base.lower()}_v{version}"
+    specs = {
+        form: TeamEnvSpec(
+            id=env_id, entry_point=_TeamFactory(inner_id, name, form), kwargs=dict(kwargs or {}), description=description
+        )
+        for form in ("parallel", "aec")
+    }
+    registered = pettingzoo_registry.parallel_registry.get(env_id)
+    if registered is not None and registered != specs["parallel"]:
+        raise ConfigError(f"{env_id!r} is already registered as {registered!r}; choose another id or version")
+    # Straight into PettingZoo's registries: its register() would build a plain EnvSpec and drop the description.
+    pettingzoo_registry.parallel_registry[env_id] = specs["parallel"]
+    pettingzoo_registry.aec_registry[env_id] = specs["aec"]
+    return specs["parallel"]
 
 
 def registered_team_envs() -> dict[str, str]:
-    """``{team env id: description}``."""
-    return {env_id: spec.description for env_id, spec in sorted(_REGISTRY.items())}
+    """``{team env id: description}``, read from PettingZoo's parallel registry."""
+    return {
+        env_id: team_spec.description
+        for env_id, team_spec in sorted(pettingzoo_registry.parallel_registry.items())
+        if isinstance(team_spec, TeamEnvSpec)
+    }
 
 
-def spec(env_id: str) -> TeamEnvSpec:
+def spec(env_id: str, form: Literal["parallel", "aec"] = "parallel") -> TeamEnvSpec:
     """The spec of a registered team env.
 
     Raises:
         ConfigError: no such id; the message suggests the closest one.
     """
-    if env_id not in _REGISTRY:
-        close = difflib.get_close_matches(env_id, list(_REGISTRY), n=1, cutoff=0.5)
+    registry = pettingzoo_registry.parallel_registry if form == "parallel" else pettingzoo_registry.aec_registry
+    team_spec = registry.get(env_id)
+    if not isinstance(team_spec, TeamEnvSpec):
+        known = list(registered_team_envs())
+        close = difflib.get_close_matches(env_id, known, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"no multi-agent env {env_id!r}; registered: {sorted(_REGISTRY)}.{hint}")
-    return _REGISTRY[env_id]
+        raise ConfigError(f"no multi-agent env {env_id!r}; registered: {known}.{hint}")
+    return team_spec
 
 
 def make(env_id: str, **kwargs: Any) -> TeamToolEnv:
-    """Build a registered team env as a PettingZoo ``ParallelEnv``.
+    """Build a registered team env as a PettingZoo ``ParallelEnv`` (through ``pettingzoo.env_registry.make``).
 
     Example:
         >>> env = make("KeyValueLookupTeam-v0", reward="process")
@@ -102,18 +142,12 @@ def make(env_id: str, **kwargs: Any) -> TeamToolEnv:
     Raises:
         ConfigError: unknown id (with a "did you mean"), or the wrapped env is not a ToolEnv.
     """
-    team_spec = spec(env_id)
-    merged = {**team_spec.kwargs, **kwargs}
-    team_kwargs = {key: merged.pop(key) for key in TEAM_KWARGS & set(merged)}
-    inner = gym.make(team_spec.inner_id, **merged).unwrapped
-    if not isinstance(inner, ToolEnv):
-        raise ConfigError(f"{team_spec.inner_id!r} builds a {type(inner).__name__}; a team env needs a ToolEnv")
-    return TeamToolEnv(inner, name=team_spec.name, **team_kwargs)
+    return pettingzoo_registry.make("parallel", spec(env_id, "parallel"), **kwargs)
 
 
 def make_aec(env_id: str, **kwargs: Any) -> AECEnv:
-    """Build a registered team env in PettingZoo's AEC form (through ``parallel_to_aec``)."""
-    return parallel_to_aec(make(env_id, **kwargs))
+    """Build a registered team env in PettingZoo's AEC form (``parallel_to_aec`` of :func:`make`'s env)."""
+    return pettingzoo_registry.make("aec", spec(env_id, "aec"), **kwargs)
 
 
 register_team_env(

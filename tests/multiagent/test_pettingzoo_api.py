@@ -62,7 +62,7 @@ def test_modules_follow_pettingzoo_conventions(module):
     if not _available(module.ENV_ID):
         pytest.skip(f"{spec(module.ENV_ID).inner_id} is not registered yet")
     parallel, aec = module.parallel_env(), module.env()
-    assert str(parallel) == str(aec) == spec(module.ENV_ID).name
+    assert str(parallel) == str(aec) == spec(module.ENV_ID).pettingzoo_name
     aec.reset(seed=0)
     assert aec.agent_selection == "searcher_0"
     assert aec.unwrapped is not aec and type(aec.unwrapped) is type(parallel)

@@ -12,7 +12,17 @@ from agent_gym.multiagent.registry import spec
 def test_builtin_team_envs_are_registered_with_versioned_ids():
     assert {"KeyValueLookupTeam-v0", "MultiHopQATeam-v0"} <= set(registered_team_envs())
     assert spec("MultiHopQATeam-v0").inner_id == "MultiHopQA-v0"
-    assert spec("MultiHopQATeam-v0").name == "multihopqa_team_v0"
+    assert spec("MultiHopQATeam-v0").pettingzoo_name == "multihopqa_team_v0"
+
+
+def test_team_envs_live_in_pettingzoos_own_registry():
+    from pettingzoo.env_registry import registration
+
+    parallel = registration.make("parallel", "MultiHopQATeam-v0", reward="process")
+    aec = registration.make("aec", "KeyValueLookupTeam-v0")
+    assert parallel.metadata["name"] == "multihopqa_team_v0" and parallel.searcher_env.rubric.weights
+    assert aec.metadata["name"] == "keyvaluelookup_team_v0"
+    assert registration.spec("parallel", "MultiHopQATeam-v0").description == registered_team_envs()["MultiHopQATeam-v0"]
 
 
 @pytest.mark.parametrize(
@@ -40,10 +50,13 @@ def test_kwargs_reach_the_team_or_the_wrapped_env():
 
 
 def test_registration_rules(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # leave the real registry untouched
+    for table in (registry.pettingzoo_registry.parallel_registry, registry.pettingzoo_registry.aec_registry):
+        monkeypatch.setitem(table, "ArithmeticLikeTeam-v0", None)  # removed again when the test ends
+        del table["ArithmeticLikeTeam-v0"]
     register_team_env("ArithmeticLikeTeam-v0", "KeyValueLookup-v0", "a test entry")
     register_team_env("ArithmeticLikeTeam-v0", "KeyValueLookup-v0", "a test entry")  # same spec again: no-op
-    assert spec("ArithmeticLikeTeam-v0").name == "arithmeticliketeam_v0"
+    assert spec("ArithmeticLikeTeam-v0").pettingzoo_name == "arithmeticliketeam_v0"
+    assert "ArithmeticLikeTeam-v0" in registered_team_envs()
     with pytest.raises(ConfigError, match="already registered"):
         register_team_env("ArithmeticLikeTeam-v0", "KeyValueLookupNoisy-v0", "another")
     with pytest.raises(ConfigError, match="end with their version"):
