@@ -1,21 +1,26 @@
 """Registration of agent-gym envs into Gymnasium's registry, with one-line descriptions.
 
-Entry points are strings, so registering imports nothing: ``import agent_gym`` stays light and the
+Each env's record is one :class:`AgentGymEnvSpec` in ``gymnasium.registry``: Gymnasium's ``EnvSpec`` (id, entry
+point, default kwargs) plus the description that ``agent-gym list`` shows, so there is no side table to keep in
+step. Entry points are strings, so registering imports nothing: ``import agent_gym`` stays light and the
 ``agent_gym`` package never imports the ``envs`` room it registers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import EnvSpec
 
 from agent_gym.errors import ConfigError
 
 __all__ = [
     "BUILTIN_ENVS",
+    "AgentGymEnvSpec",
     "REMOTE_ENV_ID",
     "EnvEntry",
     "register_builtin_envs",
@@ -94,18 +99,30 @@ REMOTE_ENV_ID = "agent-gym/Remote-v0"
 """The client of an env server (``agent-gym serve-env``): registered with Gymnasium, but not a task of its own,
 so not among :func:`registered_envs`."""
 
-_DESCRIPTIONS: dict[str, str] = {}
+
+@dataclasses.dataclass
+class AgentGymEnvSpec(EnvSpec):
+    """Gymnasium's ``EnvSpec`` of an env registered through agent-gym, with its one-line description."""
+
+    description: str = ""
+    """One line for ``agent-gym list``."""
 
 
 def register_env(
     env_id: str, entry_point: str | Callable[..., gym.Env], description: str, kwargs: dict[str, Any] | None = None
 ) -> None:
-    """Register an env with Gymnasium and remember its description for ``agent-gym list``."""
-    if env_id in gym.registry and env_id not in _DESCRIPTIONS:
+    """Register an env with Gymnasium, its description in the same spec (registering it again is a no-op).
+
+    Raises:
+        ConfigError: another package registered ``env_id`` already.
+    """
+    if env_id in gym.registry and not isinstance(gym.registry[env_id], AgentGymEnvSpec):
         raise ConfigError(f"{env_id!r} is already registered by another package; choose another id")
     if env_id not in gym.registry:
         gym.register(id=env_id, entry_point=entry_point, kwargs=dict(kwargs or {}), disable_env_checker=False)
-    _DESCRIPTIONS[env_id] = description
+    registered = gym.registry[env_id]
+    fields = {f.name: getattr(registered, f.name) for f in dataclasses.fields(EnvSpec) if f.init}
+    gym.registry[env_id] = AgentGymEnvSpec(**fields, description=description)
 
 
 def register_builtin_envs() -> None:
@@ -117,12 +134,14 @@ def register_builtin_envs() -> None:
 
 
 def registered_envs() -> dict[str, str]:
-    """``{env id: description}`` of every env registered through agent-gym."""
-    return dict(sorted(_DESCRIPTIONS.items()))
+    """``{env id: description}`` of every env registered through agent-gym (read from ``gymnasium.registry``)."""
+    return {
+        env_id: spec.description for env_id, spec in sorted(gym.registry.items()) if isinstance(spec, AgentGymEnvSpec)
+    }
 
 
 def suggest_env_id(env_id: str) -> str:
     """An error message for an unknown id, with a "did you mean" when one is close."""
-    close = difflib.get_close_matches(env_id, list(_DESCRIPTIONS), n=1)
+    close = difflib.get_close_matches(env_id, list(registered_envs()), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return f"no agent-gym env {env_id!r}; run `agent-gym list` to see them.{hint}"

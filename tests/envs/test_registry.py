@@ -90,6 +90,13 @@ def test_async_vector_env_with_shared_memory_explains_the_fix():
         gym.make_vec("KeyValueLookup-v0", num_envs=2, vectorization_mode="async")
 
 
+def test_descriptions_live_in_gymnasiums_env_specs():
+    spec = gym.spec("HotpotQA-v0")
+    assert isinstance(spec, agent_gym.registry.AgentGymEnvSpec) and spec.kwargs == {"dataset": "hotpotqa"}
+    assert registered_envs()["HotpotQA-v0"] == spec.description
+    assert gym.make("HotpotQA-v0").spec.id == "HotpotQA-v0"
+
+
 def test_registering_again_is_idempotent():
     before = registered_envs()
     agent_gym.registry.register_builtin_envs()
