@@ -146,14 +146,16 @@ def _clip(text: str, limit: int = _MAX_PROBLEM_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def validation_problems(errors: list[dict]) -> str:
+def validation_problems(errors: list[dict], skip: int = 1) -> str:
     """The first :data:`_MAX_PROBLEMS` validation errors as ``field: message``, the rest counted.
+
+    ``skip`` leading parts of each error's location are left out (FastAPI's start with ``"body"``).
 
     Example:
         >>> validation_problems([{"loc": ("body", "k"), "msg": "Input should be an integer"}, {"loc": ("body",), "msg": "x"}])
         'k: Input should be an integer; body: x'
     """
-    shown = [_clip(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}") for e in errors[:_MAX_PROBLEMS]]
+    shown = [_clip(f"{'.'.join(str(p) for p in e['loc'][skip:]) or 'body'}: {e['msg']}") for e in errors[:_MAX_PROBLEMS]]
     if len(errors) > _MAX_PROBLEMS:
         shown.append(f"and {len(errors) - _MAX_PROBLEMS} more")
     return "; ".join(shown)

@@ -102,9 +102,10 @@ def create_app(
     Raises:
         ConfigError: the env cannot be made (checked once here, so a bad id fails at start-up).
     """
-    from fastapi import FastAPI, HTTPException, Request, WebSocket
+    from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from starlette.websockets import WebSocketState
 
     from agent_gym import __version__
     from agent_gym.registry import registered_envs
@@ -214,14 +215,17 @@ def create_app(
                 await _send(socket, _error(ErrorCode.FACTORY_ERROR, f"cannot make {env_id}: {type(exc).__name__}: {exc}"))
                 return
             stuck = await _serve_session(socket, session, limits, in_thread)
+        except WebSocketDisconnect:  # the client went away while being answered
+            pass
         finally:
             capacity.give_back()
             if session is not None and not stuck:
                 workers.submit(session.close)
-            try:
-                await socket.close()
-            except RuntimeError:  # already closed
-                pass
+            if socket.application_state == WebSocketState.CONNECTED and socket.client_state == WebSocketState.CONNECTED:
+                try:
+                    await socket.close()
+                except (RuntimeError, WebSocketDisconnect):  # it went away meanwhile
+                    pass
 
     bounded = BoundedBody(app, limits.max_message_bytes, limits.body_timeout_s)
     return BearerToken(bounded, token) if token else bounded
@@ -261,7 +265,7 @@ async def _serve_session(socket: Any, session: EnvSession, limits: EnvServerLimi
             else:
                 reply = _error(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind!r}; expected reset, step, state or close")
         except ValidationError as exc:
-            reply = _error(ErrorCode.VALIDATION_ERROR, f"invalid {kind} data: {validation_problems(exc.errors())}")
+            reply = _error(ErrorCode.VALIDATION_ERROR, f"invalid {kind} data: {validation_problems(exc.errors(), skip=0)}")
         except TimeoutError:
             detail = f"the env took longer than {limits.step_timeout_s:g} s on {kind}: session closed (its env may be stuck)"
             await _send(socket, _error(ErrorCode.SESSION_ERROR, detail))
