@@ -14,6 +14,7 @@ import sys
 import time
 
 from agent_gym.cli._pairs import parse_pairs
+from agent_gym.cli._ray_args import add_ray_arguments, ray_options
 from agent_gym.errors import AgentGymError, ConfigError
 
 __all__ = ["main"]
@@ -76,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>); one run at a time holds it"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_ray_arguments(parser, envs_per_worker=False)  # a worker plays one lockstep batch (--batch-size envs) at a time
     return parser
 
 
@@ -110,7 +112,7 @@ def main(argv: list[str]) -> int:
             policy_options={**DEFAULT_POLICY_OPTIONS, **parse_pairs(args.policy_arg, "--policy-arg")},
             bootstrap_resamples=args.bootstrap,
         ).check_names()
-        result, outputs = run_leaderboard(config, args.out, progress=not args.no_progress)
+        result, outputs = run_leaderboard(config, args.out, progress=not args.no_progress, ray=ray_options(args))
     except ValidationError as exc:
         print(f"agent-gym leaderboard: invalid option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2

@@ -5,19 +5,24 @@ Examples::
     agent-gym rollout KeyValueLookup-v0 --policy oracle -n 8 --out kv.jsonl
     agent-gym rollout MultiHopQA-v0 --policy embedded -p max_new_tokens=128 -n 16 --concurrency 8 --out qa.jsonl
     agent-gym rollout MultiHopQA-v0 --policy openai -p base_url=http://127.0.0.1:8000/v1 -p model=smol -n 64
+    agent-gym rollout MultiHopQA-v0 --policy http://a:8000/v1,http://b:8000/v1#smol -n 64   # an endpoint pool
+    agent-gym rollout MultiHopQA-v0 --policy oracle -n 32 --ray auto --workers 2 --envs-per-worker 4
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from agent_gym.cli._env_args import add_env_arguments, make_env
 from agent_gym.cli._pairs import parse_pairs
+from agent_gym.cli._ray_args import add_ray_arguments, ray_options
 from agent_gym.errors import AgentGymError
 
 __all__ = ["main"]
-
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     policies = "; ".join(f"{name}: {help_}" for name, help_ in POLICY_NAMES.items())
     parser = argparse.ArgumentParser(prog="agent-gym rollout", description="Run a policy in an env and write episodes as JSONL.")
     add_env_arguments(parser)
-    parser.add_argument("--policy", default="oracle", choices=sorted(POLICY_NAMES), help=policies)
+    parser.add_argument(
+        "--policy",
+        default="oracle",
+        type=_policy_spec,
+        metavar="NAME|URL[,URL...][#MODEL]",
+        help=f"{policies}; or OpenAI-compatible servers of one model (several: an endpoint pool)",
+    )
     parser.add_argument(
         "--policy-arg",
         "-p",
@@ -41,20 +52,46 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-batch", type=int, default=None, help="most histories per policy call (default: concurrency)")
     parser.add_argument("--out", "-o", default="episodes.jsonl", help="JSONL file to write")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_ray_arguments(parser)
     return parser
+
+
+def _policy_spec(spec: str) -> str:
+    from agent_gym.baselines.policies import POLICY_NAMES
+    from agent_gym.benchmarks.leaderboard.config import did_you_mean
+
+    if spec in POLICY_NAMES or spec.startswith(("http://", "https://")):
+        return spec
+    raise argparse.ArgumentTypeError(did_you_mean("policy", spec, list(POLICY_NAMES)) + " or an http(s):// server URL")
+
+
+def _policy_factory(spec: str, options: dict[str, Any]) -> Callable[[], Any]:
+    """What builds the policy (in this process, or in each Ray worker): a name, or servers ``URL[,URL...][#model]``."""
+    from agent_gym.baselines.policies import make_policy
+
+    if spec.startswith(("http://", "https://")):
+        urls, _, model = spec.partition("#")
+        return functools.partial(make_policy, "openai", base_url=urls, model=model or "default", **options)
+    return functools.partial(make_policy, spec, **options)
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    from agent_gym.baselines.policies import make_policy
     from agent_gym.rollout import RolloutEngine
 
     try:
+        ray = ray_options(args)
         make_env(args).close()  # fail fast on an unknown id or bad kwargs, before loading a model
-        policy = make_policy(args.policy, **parse_pairs(args.policy_arg, "--policy-arg"))
-        engine = RolloutEngine(
-            lambda: make_env(args), policy, concurrency=args.concurrency, max_batch=args.max_batch, progress=not args.no_progress
-        )
+        build = _policy_factory(args.policy, parse_pairs(args.policy_arg, "--policy-arg"))
+        envs = functools.partial(make_env, args)
+        if ray is None:
+            engine = RolloutEngine(
+                envs, build(), concurrency=args.concurrency, max_batch=args.max_batch, progress=not args.no_progress
+            )
+        else:  # each worker builds its own policy and envs; --concurrency is --workers x --envs-per-worker there
+            from agent_gym.rollout.ray_engine import RayRolloutEngine
+
+            engine = RayRolloutEngine(envs, build, **ray.model_dump(), max_batch=args.max_batch, progress=not args.no_progress)
         episodes = engine.run(range(args.seed, args.seed + args.episodes), out=args.out)
     except AgentGymError as exc:
         print(f"agent-gym rollout: {exc}", file=sys.stderr)
@@ -66,4 +103,12 @@ def main(argv: list[str]) -> int:
         f"{len(episodes)} episodes, {stats.turns} turns in {stats.wall_s:.2f} s "
         f"(policy {stats.policy_s:.2f} s, {stats.policy_errors} policy errors); mean reward {mean:.3f}; wrote {args.out}"
     )
-    return 0
+    failures = getattr(engine, "failures", [])
+    for failure in failures:
+        print(
+            f"agent-gym rollout: episode {failure.index} failed after {failure.attempts} attempts: {failure.reason}",
+            file=sys.stderr,
+        )
+    if failures:
+        print(f"agent-gym rollout: {len(failures)} episode(s) failed; listed in {args.out}.failed.jsonl", file=sys.stderr)
+    return 1 if failures else 0

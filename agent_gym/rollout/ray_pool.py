@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.errors import ConfigError
 
-__all__ = ["ActorPool", "EpisodeFailure", "connect"]
+__all__ = ["ActorPool", "EpisodeFailure", "RayOptions", "connect"]
 
 _POLL_S = 0.5  # longest wait between deadline checks
 
@@ -44,6 +44,25 @@ class EpisodeFailure(BaseModel):
     """Why the last attempt failed: the worker died, the time limit, or the exception raised."""
     attempts: int
     """How many times it was tried."""
+
+
+class RayOptions(BaseModel):
+    """Where a distributed run goes and how wide (what ``--ray``, ``--workers``, ... set)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: str = "auto"
+    """The Ray cluster: ``auto`` (the one this machine belongs to, else a local one) or ``HOST:PORT``."""
+    workers: int = Field(2, ge=1)
+    """Rollout actors."""
+    envs_per_worker: int = Field(4, ge=1)
+    """Env instances per actor (episodes it plays at once)."""
+    episode_timeout_s: float | None = Field(600.0, gt=0)
+    """Longest a unit of episodes may run before its worker is killed and the unit retried; None: no limit."""
+    max_attempts: int = Field(2, ge=1)
+    """Tries per episode before it is recorded as failed."""
+    worker_cpus: float = Field(1.0, ge=0)
+    """CPUs each actor reserves in Ray's scheduler."""
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent_gym.rollout.ray_pool import RayOptions
+
 from .config import (
     BASE_METHODS,
     DATASETS,
@@ -67,6 +69,7 @@ def run_leaderboard(
     *,
     policy_loader: PolicyLoader = load_policy,
     progress: bool = True,
+    ray: RayOptions | None = None,
 ) -> tuple[LeaderboardReport, LeaderboardOutputs]:
     """Run (or resume) a leaderboard and write its outputs.
 
@@ -75,6 +78,7 @@ def run_leaderboard(
         out_dir: The run's folder; by default :func:`default_out_dir`.
         policy_loader: Spec -> Policy.
         progress: Show the progress bar.
+        ray: Play on a Ray cluster (see :mod:`.ray_play`); None: in this process.
 
     Returns:
         The report and where its files are.
@@ -83,7 +87,8 @@ def run_leaderboard(
         ConfigError: a bad name, env, method/env pair or option (before anything is written or loaded).
         ResultsError: another run holds the folder, or a file in it cannot be read or written.
     """
-    with LeaderboardRun(config, out_dir or default_out_dir(config), policy_loader=policy_loader, progress=progress) as run:
+    folder = out_dir or default_out_dir(config)
+    with LeaderboardRun(config, folder, policy_loader=policy_loader, progress=progress, ray=ray) as run:
         cells = run.run()
         report = build_report(run, cells)
         return report, write_outputs(run.out_dir, report)

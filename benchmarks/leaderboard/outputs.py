@@ -47,7 +47,7 @@ def build_report(run: LeaderboardRun, cells: Sequence[Cell]) -> LeaderboardRepor
         summaries.append(summarize_cell(cell.method, cell.dataset, episodes, seed=cfg.seed, resamples=cfg.bootstrap_resamples))
     planned = {(cell.method, cell.dataset, i) for cell in cells for i in cell.indices}
     stray = sorted(key for key in run.store.records if key not in planned)
-    notes = [str(problem) for problem in run.store.problems]
+    notes = [str(problem) for problem in run.store.problems] + run.failures
     if stray:  # e.g. a line whose method name was damaged but still parses
         notes.append(
             f"{len(stray)} stored episode(s) match no cell of this run (first: {'/'.join(map(str, stray[0]))}); not counted"

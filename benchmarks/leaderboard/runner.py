@@ -14,25 +14,37 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 from agent_gym.baselines.base_tool_call import BaseToolCall
-from agent_gym.baselines.method import Method, TaskSpec
+from agent_gym.baselines.method import Method, PlayedEpisode, TaskSpec
 from agent_gym.baselines.naive_rag import NaiveRAG
 from pydantic import BaseModel, ConfigDict
 
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.policy import Policy
+from agent_gym.rollout.ray_pool import RayOptions
 
 from .config import BASE_METHODS, DATASETS, METHODS, LeaderboardConfig, package_versions, resolve_dataset
 from .folder import FolderLock, pin_config
 from .policies import check_policy_options, load_policy, policy_builder, policy_label
 from .store import EpisodeRecord, EpisodeStore
 
-__all__ = ["Cell", "LeaderboardRun", "PolicyLoader", "method_label", "method_problem", "task_count"]
+__all__ = [
+    "Batch",
+    "Cell",
+    "LeaderboardRun",
+    "PolicyLoader",
+    "make_method",
+    "method_label",
+    "method_problem",
+    "play_batch",
+    "policy_spec",
+    "task_count",
+]
 
 PolicyLoader = Callable[[str, dict[str, Any]], Policy]
 """(spec, generation options) -> Policy."""
@@ -100,6 +112,8 @@ class LeaderboardRun:
         policy_loader: (spec, options) -> Policy (the default builds real ones).
         policy_checker: (spec, options) -> anything; raises for a bad spec (cheap: runs for every spec first).
         progress: Show a tqdm progress bar on stderr.
+        ray: Play the batches on a Ray cluster (:mod:`.ray_play`); None plays them in this process. The run's
+            folder, results file and episodes are the same either way.
 
     Raises:
         ConfigError: an unknown name, an env the run cannot use, a method that cannot play an env, a bad
@@ -114,14 +128,18 @@ class LeaderboardRun:
         policy_loader: PolicyLoader = load_policy,
         policy_checker: Callable[[str, dict[str, Any]], Any] = policy_builder,
         progress: bool = True,
+        ray: RayOptions | None = None,
     ):
         self.config = config.check_names()
+        self.ray = ray
+        self.failures: list[str] = []
+        """Episodes the last :meth:`run` could not play (on Ray: after every retry), as report notes."""
         self.out_dir = Path(out_dir)
         self.fingerprint = config.fingerprint()
         self.policy_loader = policy_loader
         self.policy_checker = policy_checker
         self.progress = progress
-        for spec in dict.fromkeys(map(self._spec, self.config.method_ids())):
+        for spec in dict.fromkeys(policy_spec(self.config, m) for m in self.config.method_ids()):
             check_policy_options(spec, self.config.policy_options)
         self.cells = self.plan()
         self.versions: dict[str, str] = package_versions()
@@ -207,11 +225,18 @@ class LeaderboardRun:
         total = sum(len(c.indices) for c in cells)
         done = sum(1 for c in cells for i in c.indices if (c.method, c.dataset, i) in self.store)
         needed = [c.method for c in cells if any((c.method, c.dataset, i) not in self.store for i in c.indices)]
-        for spec in dict.fromkeys(map(self._spec, needed)):  # a bad name or a dead endpoint fails before any model loads
+        # A bad name or a dead endpoint fails before any model loads.
+        for spec in dict.fromkeys(policy_spec(self.config, m) for m in needed):
             self.policy_checker(spec, dict(self.config.policy_options))
-        for method in dict.fromkeys(needed):
-            self._method(method)
+        if self.ray is None:  # on Ray, the workers load the policies; this process only stores what they play
+            for method in dict.fromkeys(needed):
+                self._method(method)
         with tqdm(total=total, initial=done, desc="leaderboard", unit="ep", disable=not self.progress, file=sys.stderr) as bar:
+            if self.ray is not None:
+                from .ray_play import play_on_ray
+
+                self.failures = play_on_ray(self, [b for c in cells for b in self.missing_batches(c)], self.ray, bar)
+                return cells
             for cell in cells:
                 missing = [i for i in cell.indices if (cell.method, cell.dataset, i) not in self.store]
                 if not missing:
@@ -220,49 +245,84 @@ class LeaderboardRun:
                 self._play_cell(cell, bar)
         return cells
 
+    def missing_batches(self, cell: Cell) -> list[Batch]:
+        """The cell's lockstep batches that have an episode missing from the store (played whole)."""
+        size = self.config.batch_size
+        batches = []
+        for number, start in enumerate(range(0, len(cell.indices), size)):
+            members = cell.indices[start : start + size]
+            if any((cell.method, cell.dataset, i) not in self.store for i in members):
+                batches.append(Batch(cell=cell, number=number, members=members))
+        return batches
+
+    def record(self, batch: Batch, slot: int, played: PlayedEpisode, elapsed_s: float) -> bool:
+        """Store the episode of ``batch.members[slot]`` unless it is stored already; True when it was stored now."""
+        key = (batch.cell.method, batch.cell.dataset, batch.members[slot])
+        if key in self.store:
+            return False
+        record = EpisodeRecord(
+            run=self.fingerprint,
+            method=key[0],
+            dataset=key[1],
+            index=key[2],
+            batch=batch.number,
+            elapsed_s=round(elapsed_s, 6),
+            played=played,
+        )
+        self.store.append(record)
+        return True
+
     def _play_cell(self, cell: Cell, bar: Any) -> None:
         method = self._method(cell.method)
-        size = self.config.batch_size
         kwargs = self.config.make_kwargs(cell.dataset)
-        envs = [gym.make(cell.env_id, **kwargs) for _ in range(min(size, len(cell.indices)))]
+        envs = [gym.make(cell.env_id, **kwargs) for _ in range(min(self.config.batch_size, len(cell.indices)))]
         try:
-            for batch, start in enumerate(range(0, len(cell.indices), size)):
-                members = cell.indices[start : start + size]
-                if all((cell.method, cell.dataset, i) in self.store for i in members):
-                    continue
-                tasks = [
-                    TaskSpec(seed=self.config.episode_seed(cell.method, cell.dataset, i), options={"index": i}) for i in members
-                ]
-                started = time.perf_counter()
-                for slot, played in method.play(envs[: len(members)], tasks):
-                    key = (cell.method, cell.dataset, members[slot])
-                    if key in self.store:
-                        continue
-                    elapsed = time.perf_counter() - started
-                    record = EpisodeRecord(
-                        run=self.fingerprint,
-                        method=key[0],
-                        dataset=key[1],
-                        index=key[2],
-                        batch=batch,
-                        elapsed_s=round(elapsed, 6),
-                        played=played,
-                    )
-                    self.store.append(record)
-                    bar.update(1)
+            for batch in self.missing_batches(cell):
+                for slot, played, elapsed in play_batch(method, envs, batch.tasks(self.config)):
+                    bar.update(self.record(batch, slot, played, elapsed))
         finally:
             for env in envs:
                 env.close()
 
-    def _spec(self, method: str) -> str:
-        # Built-in baselines play the base policy; a shipped agent's method name is its policy name.
-        return self.config.base_policy if method in BASE_METHODS else method.removeprefix("policy:")
-
     def _method(self, method: str) -> Method:
-        spec = self._spec(method)
+        spec = policy_spec(self.config, method)
         if spec not in self._policies:
             self._policies[spec] = self.policy_loader(spec, dict(self.config.policy_options))
-        policy = self._policies[spec]
-        if method == "naive-rag":
-            return NaiveRAG(policy, k=self.config.k)
-        return BaseToolCall(policy, name=method_label(method))
+        return make_method(self.config, method, self._policies[spec])
+
+
+class Batch(BaseModel):
+    """One lockstep batch of a cell: its members are fixed by the batch size, whichever machine plays it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cell: Cell
+    number: int
+    """Position of the batch in its cell (stored with each of its episodes)."""
+    members: tuple[int, ...]
+    """Question indices, in slot order."""
+
+    def tasks(self, config: LeaderboardConfig) -> list[TaskSpec]:
+        """How to reset the env for each member: seeded from (method, dataset, index) alone."""
+        return [
+            TaskSpec(seed=config.episode_seed(self.cell.method, self.cell.dataset, i), options={"index": i}) for i in self.members
+        ]
+
+
+def policy_spec(config: LeaderboardConfig, method: str) -> str:
+    """The policy spec a method plays: built-in baselines play the base policy; a policy method names its own."""
+    return config.base_policy if method in BASE_METHODS else method.removeprefix("policy:")
+
+
+def make_method(config: LeaderboardConfig, method: str, policy: Policy) -> Method:
+    """The :class:`Method` of a method id, acting with ``policy``."""
+    if method == "naive-rag":
+        return NaiveRAG(policy, k=config.k)
+    return BaseToolCall(policy, name=method_label(method))
+
+
+def play_batch(method: Method, envs: list[gym.Env], tasks: list[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode, float]]:
+    """Play one batch in lockstep; yield ``(slot, episode, seconds since the batch started)`` as each finishes."""
+    started = time.perf_counter()
+    for slot, played in method.play(envs[: len(tasks)], tasks):
+        yield slot, played, time.perf_counter() - started
