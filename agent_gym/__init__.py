@@ -9,7 +9,7 @@ from agent_gym.errors import AgentGymError
 from agent_gym.noise import NoiseModel
 from agent_gym.registry import register_builtin_envs, register_env, registered_envs
 from agent_gym.rewards import Rubric
-from agent_gym.spaces import FreeText, History
+from agent_gym.spaces import AssistantTurn, FreeText, History
 from agent_gym.tools import Tool, ToolEnv, tool
 from agent_gym.types import Episode, Message, StepRecord, Task, ToolCall, ToolOutput, ToolResult
 
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AgentEnv",
     "AgentGymError",
+    "AssistantTurn",
     "Episode",
     "FreeText",
     "History",

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 
 from agent_gym.errors import ResetNeeded
-from agent_gym.spaces import FreeText, History
+from agent_gym.spaces import AssistantTurn, History
 from agent_gym.types import ChatHistory
 
 __all__ = ["AgentEnv"]
@@ -30,7 +30,7 @@ class AgentEnv(gym.Env[ChatHistory, str]):
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
     observation_space: History  # the history so far
-    action_space: FreeText  # one assistant turn (an assistant message dict is also accepted by ``step``)
+    action_space: AssistantTurn  # one assistant turn: any str, or an assistant message dict
 
     def __init__(self, *, max_action_chars: int = 8192, max_messages: int = 512, render_mode: str | None = None):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -39,7 +39,7 @@ class AgentEnv(gym.Env[ChatHistory, str]):
         self.max_action_chars = max_action_chars
         # Assistant messages hold up to max_action_chars; env-written messages are clipped to the same bound.
         self.observation_space = History(max_messages=max_messages, max_content_length=max(1 << 20, max_action_chars))
-        self.action_space = FreeText(max_length=max_action_chars)
+        self.action_space = AssistantTurn(max_length=max_action_chars)
         self._messages: list[dict[str, Any]] = []
         self._episode_over = True
 

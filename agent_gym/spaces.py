@@ -2,9 +2,12 @@
 
 Gymnasium's :class:`~gymnasium.spaces.Text` only holds strings over a fixed character set, so it cannot
 describe what a language model writes. :class:`FreeText` holds any Unicode string up to a length bound;
-:class:`History` holds a chat history: a tuple of message dicts in the OpenAI / Hugging Face format.
+:class:`History` holds a chat history: a tuple of message dicts in the OpenAI / Hugging Face format;
+:class:`AssistantTurn`, the action space, holds every action ``step`` accepts: any string (text past
+``max_length`` is cut, not refused) or an assistant message dict. Gymnasium's ``OneOf`` cannot say this: its
+members are ``(index, value)`` pairs, while an action is the value itself.
 
-Both work under ``gymnasium.vector`` (they batch as a ``Tuple`` of copies, like ``Text``); they have no fixed
+All three work under ``gymnasium.vector`` (they batch as a ``Tuple`` of copies, like ``Text``); they have no fixed
 shape, so ``AsyncVectorEnv`` needs ``shared_memory=False``.
 """
 
@@ -17,7 +20,7 @@ import numpy as np
 from gymnasium.spaces import Space
 from gymnasium.vector.utils import create_shared_memory
 
-__all__ = ["FreeText", "History", "MESSAGE_ROLES"]
+__all__ = ["AssistantTurn", "FreeText", "History", "MESSAGE_ROLES"]
 
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
 _OPTIONAL_KEYS = {"tool_calls", "tool_call_id", "name"}
@@ -142,6 +145,59 @@ class History(Space[tuple[dict[str, Any], ...]]):
         )
 
 
+class AssistantTurn(Space[Any]):
+    """One assistant turn, as ``step`` takes it: any str, or an assistant message dict (a mapping).
+
+    Args:
+        max_length: Characters of a turn's text that the history keeps (the env cuts the rest; the ``overlong``
+            reward component can charge for it). It bounds what :meth:`sample` draws, not what is contained.
+
+    Example:
+        >>> space = AssistantTurn(max_length=8, seed=0)
+        >>> space.contains("far longer than eight characters"), space.contains({"role": "assistant", "content": ""})
+        (True, True)
+        >>> space.contains(b"bytes"), space.contains(None)
+        (False, False)
+        >>> space.sample() in space
+        True
+    """
+
+    def __init__(self, max_length: int = 8192, *, seed: int | np.random.Generator | None = None):
+        self.text = FreeText(max_length=max_length)
+        """What :meth:`sample` draws a turn's text from."""
+        super().__init__(dtype=object, seed=seed)
+
+    @property
+    def max_length(self) -> int:
+        return self.text.max_length
+
+    def seed(self, seed: int | None = None) -> int | list[int]:
+        seeds = super().seed(seed)
+        self.text.seed(int(self.np_random.integers(2**31)))
+        return seeds
+
+    def sample(self, mask: Any | None = None, probability: Any | None = None) -> str | dict[str, Any]:
+        """A random turn: mostly text, sometimes an assistant message dict; ``mask`` is a text length."""
+        if probability is not None:
+            raise ValueError("AssistantTurn.sample does not take `probability`; pass `mask=length` or nothing")
+        text = self.text.sample(mask)
+        return text if self.np_random.random() < 0.8 else {"role": "assistant", "content": text}
+
+    def contains(self, x: Any) -> bool:
+        return isinstance(x, (str, Mapping))  # exactly what ``step`` refuses to raise on (tools/door.py)
+
+    @property
+    def is_np_flattenable(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"AssistantTurn(max_length={self.max_length})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AssistantTurn) and other.max_length == self.max_length
+
+
+@create_shared_memory.register(AssistantTurn)
 @create_shared_memory.register(FreeText)
 @create_shared_memory.register(History)
 def _no_shared_memory(space: Space, n: int = 1, ctx: Any = None) -> Any:

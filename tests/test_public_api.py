@@ -19,6 +19,7 @@ def test_exported_names_are_pinned():
         [
             "AgentEnv",
             "AgentGymError",
+            "AssistantTurn",
             "Episode",
             "FreeText",
             "History",

@@ -1,10 +1,10 @@
-"""FreeText and History: samples are members; membership rejects what is not text or a history."""
+"""FreeText, History and AssistantTurn: samples are members; membership rejects what is not text, a history or a turn."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent_gym.spaces import FreeText, History
+from agent_gym.spaces import AssistantTurn, FreeText, History
 
 
 @given(seed=st.integers(0, 2**31 - 1))
@@ -61,3 +61,33 @@ def test_history_accepts_tool_messages():
 def test_bad_bounds_are_refused():
     with pytest.raises(ValueError, match="min_length <= max_length"):
         FreeText(max_length=1, min_length=2)
+
+
+@given(st.one_of(st.text(max_size=3000), st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3)))
+def test_the_action_space_holds_every_action_step_accepts(action):
+    import gymnasium as gym
+
+    env = gym.make("KeyValueLookup-v0", max_action_chars=16)
+    env.reset(seed=0)
+    env.step(action)  # any str (cut past max_action_chars) or mapping is taken
+    assert env.action_space.contains(action)
+
+
+@pytest.mark.parametrize("action", [b"bytes", None, 3, ["a"], ("a",)])
+def test_the_action_space_rejects_what_step_refuses(action):
+    import gymnasium as gym
+
+    from agent_gym.errors import InvalidActionError
+
+    env = gym.make("KeyValueLookup-v0")
+    env.reset(seed=0)
+    with pytest.raises(InvalidActionError):
+        env.step(action)
+    assert not env.action_space.contains(action)
+
+
+def test_action_samples_are_members_and_reproducible():
+    space = AssistantTurn(max_length=32, seed=5)
+    samples = [space.sample() for _ in range(50)]
+    assert all(space.contains(s) for s in samples) and {type(s) for s in samples} == {str, dict}
+    assert AssistantTurn(max_length=32, seed=5).sample() == samples[0]

@@ -13,7 +13,7 @@ Env card (generic; ``MultiHopQATeam-v0`` is this env over ``MultiHopQA-v0``)
   holding a :class:`~agent_gym.spaces.History`. The dict is there for PettingZoo's AEC ``api_test``, which
   only accepts non-array observations inside a ``Dict`` space (and checks dtypes under an ``"observation"``
   key, which is why the key is ``"history"``). Each history is append-only.
-- **Action** (per agent): one assistant turn, a str (``FreeText``) or an assistant message dict.
+- **Action** (per agent): one assistant turn, a str or an assistant message dict (``AssistantTurn``).
 - **Reward** (per agent, per round): that agent's own process components, scored by the wrapped env's rubric
   on that agent's own turns, plus the **shared outcome**: ``weight("outcome") * score_answer(answer)[metric]``
   of the answerer's final answer, paid to both agents on the last round. The rubric's own ``outcome``
@@ -35,7 +35,7 @@ from pettingzoo import ParallelEnv
 
 from agent_gym.errors import ConfigError, InvalidActionError, ResetNeeded
 from agent_gym.multiagent.answerer import AnswererEnv
-from agent_gym.spaces import FreeText, History
+from agent_gym.spaces import AssistantTurn, History
 from agent_gym.tools.env import ToolEnv
 from agent_gym.tools.formats import Action
 
@@ -75,7 +75,7 @@ class TeamToolEnv(ParallelEnv[str, TeamObs, Action]):
     possible_agents: list[str]  # [searcher_0, answerer_0]
     agents: list[str]  # both until the episode ends, then none
     observation_spaces: dict[str, spaces.Dict]  # {"history": History} per agent; the same object every call
-    action_spaces: dict[str, FreeText]  # one assistant turn per agent
+    action_spaces: dict[str, AssistantTurn]  # one assistant turn per agent
 
     def __init__(
         self,
@@ -115,7 +115,7 @@ class TeamToolEnv(ParallelEnv[str, TeamObs, Action]):
     def observation_space(self, agent: str) -> spaces.Dict:
         return self.observation_spaces[agent]
 
-    def action_space(self, agent: str) -> FreeText:
+    def action_space(self, agent: str) -> AssistantTurn:
         return self.action_spaces[agent]
 
     @property
