@@ -17,7 +17,7 @@ from agent_gym.rollout.policy import PolicyTurn
 from agent_gym.tools.formats import action_text
 from agent_gym.types import Episode, StepRecord
 
-__all__ = ["Method", "PlayedEpisode", "TaskSpec", "make_episode", "step_record", "turn_tokens"]
+__all__ = ["Method", "PlayedEpisode", "TaskSpec", "make_episode", "played_episode", "step_record", "turn_tokens"]
 
 
 class TaskSpec(BaseModel):
@@ -54,7 +54,8 @@ class Method(Protocol):
     """Short display name, e.g. ``"Naive RAG"``."""
 
     def play(self, envs: Sequence[gym.Env], tasks: Sequence[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode]]:
-        """Play ``tasks[i]`` in ``envs[i]`` (all in lockstep), yielding ``(i, episode)`` as each one finishes."""
+        """Play every task on the pool ``envs`` (an env plays one task at a time), yielding ``(i, episode)`` as
+        ``tasks[i]`` finishes."""
         ...
 
 
@@ -68,6 +69,19 @@ def turn_tokens(turns: Sequence[PolicyTurn]) -> tuple[int | None, int | None]:
     generated = None if any(t.token_ids is None for t in turns) else sum(len(t.token_ids or ()) for t in turns)
     prompt = None if any(t.prompt_token_ids is None for t in turns) else sum(len(t.prompt_token_ids or ()) for t in turns)
     return generated, prompt
+
+
+def played_episode(episode: Episode) -> PlayedEpisode:
+    """A rollout engine's episode with the policy's cost, read from each step's ``info["policy"]`` record."""
+    records = [step.info.get("policy") or {} for step in episode.steps]
+    generated = None if any(r.get("token_ids") is None for r in records) else sum(len(r["token_ids"]) for r in records)
+    prompt = None if any(r.get("n_prompt_tokens") is None for r in records) else sum(r["n_prompt_tokens"] for r in records)
+    return PlayedEpisode(
+        episode=episode,
+        generated_tokens=generated,
+        prompt_tokens=prompt,
+        policy_errors=tuple(str(r["error"]) for r in records if r.get("error")),
+    )
 
 
 def step_record(action: Any, reward: float, terminated: bool, truncated: bool, info: dict[str, Any]) -> StepRecord:

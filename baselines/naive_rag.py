@@ -103,9 +103,15 @@ class NaiveRAG:
         return found
 
     def play(self, envs: Sequence[gym.Env], tasks: Sequence[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode]]:
-        """Answer ``tasks[i]`` of ``envs[i]`` with one batched generation, yielding ``(i, PlayedEpisode)``."""
-        if len(envs) != len(tasks):
-            raise ConfigError(f"need one env per task, got {len(envs)} envs and {len(tasks)} tasks")
+        """Answer the tasks, ``len(envs)`` at a time with one batched generation, yielding ``(i, PlayedEpisode)``."""
+        if not envs:
+            raise ConfigError("need at least one env to play on")
+        for start in range(0, len(tasks), len(envs)):
+            batch = tasks[start : start + len(envs)]
+            for i, played in self._play_batch(envs[: len(batch)], batch):
+                yield start + i, played
+
+    def _play_batch(self, envs: Sequence[gym.Env], tasks: Sequence[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode]]:
         prompts, resets, titles = [], [], []
         for env, task in zip(envs, tasks, strict=True):
             _, info = env.reset(seed=task.seed, options=dict(task.options))

@@ -7,6 +7,10 @@ batch. Episode ``i`` is reset with ``seeds[i]`` and each of its turns is sampled
 :func:`~agent_gym.rollout.episode.turn_seed`, so the episodes do not depend on the concurrency or on the order
 in which they finish; they are returned (and written to JSONL) in index order.
 
+A policy that batches continuously (:class:`~agent_gym.rollout.policy.StreamingPolicy` with ``streaming`` set,
+e.g. the embedded model) gets each turn the moment its episode is ready, through ``submit``, and each finished
+turn goes to its env at once: no episode waits for the slowest turn of a batch.
+
 A turn the policy could not produce (``PolicyTurn.error`` set, or a :class:`~agent_gym.errors.PolicyError`
 raised by ``act``) is stepped as an empty turn, which the env scores as a format error, and the error is
 recorded in the step's ``info["policy"]["error"]``; the rollout goes on.
@@ -16,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import queue
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict
@@ -28,10 +33,10 @@ from pydantic import BaseModel, ConfigDict
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.episode import EpisodeState
 from agent_gym.rollout.jsonl import EpisodeWriter
-from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn
+from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn, StreamingPolicy
 from agent_gym.types import Episode
 
-__all__ = ["RolloutEngine", "RolloutStats", "rollout", "run_episode"]
+__all__ = ["BorrowedEnvs", "RolloutEngine", "RolloutStats", "rollout", "run_episode"]
 
 EnvSpec = str | Callable[[], gym.Env]
 """A registered env id, or a zero-argument factory returning a fresh env."""
@@ -47,13 +52,13 @@ class RolloutStats(BaseModel):
     turns: int
     """Turns taken, over all episodes."""
     policy_calls: int
-    """``policy.act`` calls (batches)."""
+    """``policy.act`` calls (batches), or ``policy.submit`` calls (turns) for a streaming policy."""
     policy_errors: int
     """Turns recorded as policy errors."""
     wall_s: float
     """Wall-clock seconds of the whole rollout."""
     policy_s: float
-    """Seconds spent inside ``policy.act``."""
+    """Seconds spent inside ``policy.act``, or with at least one turn in flight for a streaming policy."""
 
 
 class RolloutEngine:
@@ -116,6 +121,46 @@ class RolloutEngine:
             out: JSONL file to stream the episodes to.
             on_episode: Called with each finished episode.
         """
+        return self._run(seeds, options, out, None if on_episode is None else lambda _, episode: on_episode(episode))
+
+    def stream(
+        self, seeds: Sequence[int], *, options: Sequence[Mapping[str, Any] | None] | None = None
+    ) -> Iterator[tuple[int, Episode]]:
+        """Like :meth:`run`, but yield ``(position in seeds, episode)`` as each episode ends.
+
+        The rollout runs on a background thread; closing the iterator early starts no further episode and waits
+        for the ones in flight. An error of the rollout is raised here.
+        """
+        finished: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        end = object()
+
+        def produce() -> None:
+            try:
+                self._run(seeds, options, None, lambda index, episode: finished.put((index, episode)), stop)
+                finished.put(end)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+                finished.put(exc)
+
+        worker = threading.Thread(target=produce, name="rollout-stream", daemon=True)
+        worker.start()
+        try:
+            while (item := finished.get()) is not end:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join()
+
+    def _run(
+        self,
+        seeds: Sequence[int],
+        options: Sequence[Mapping[str, Any] | None] | None,
+        out: str | Path | None,
+        on_result: Callable[[int, Episode], None] | None,
+        stop: threading.Event | None = None,
+    ) -> list[Episode]:
         seeds = [int(s) for s in seeds]
         if options is not None and len(options) != len(seeds):
             raise ConfigError(f"need one options entry per seed, got {len(options)} for {len(seeds)} seeds")
@@ -123,7 +168,7 @@ class RolloutEngine:
         started = time.perf_counter()
         writer = EpisodeWriter(out) if out is not None else None
         envs: list[gym.Env] = [self._make_env() for _ in range(min(self.concurrency, len(seeds)) or 1)]
-        run = _Run(self, envs, seeds, per_episode, writer, on_episode)
+        run = _Run(self, envs, seeds, per_episode, writer, on_result, stop)
         try:
             run.loop()
         finally:
@@ -145,8 +190,8 @@ class RolloutEngine:
 class _Run:
     """The state of one :meth:`RolloutEngine.run`: env slots, the pending queue, completions, counters.
 
-    Env work completes on pool threads, which only put ``(slot, state, turn, seed, future)`` on a queue; all
-    bookkeeping and every policy call happen on the calling thread.
+    Env work (and a streaming policy's turns) completes on other threads, which only put a :class:`_Done` on a
+    queue; all bookkeeping and every policy call happen on the calling thread.
     """
 
     def __init__(
@@ -156,7 +201,8 @@ class _Run:
         seeds: list[int],
         options: list[dict[str, Any] | None],
         writer: EpisodeWriter | None,
-        on_episode: Callable[[Episode], None] | None,
+        on_result: Callable[[int, Episode], None] | None,
+        stop: threading.Event | None,
     ) -> None:
         self.engine = engine
         self.policy = engine.policy
@@ -165,7 +211,8 @@ class _Run:
         self.seeds = seeds
         self.options = options
         self.writer = writer
-        self.on_episode = on_episode
+        self.on_result = on_result
+        self.stop = stop
         self.results: list[Episode | None] = [None] * len(seeds)
         self.pending = list(range(len(seeds)))[::-1]  # popped from the end: lowest index first
         self.ready: list[tuple[int, EpisodeState]] = []
@@ -174,6 +221,9 @@ class _Run:
         self.turns = self.calls = self.errors = 0
         self.policy_s = 0.0
         self.aware = isinstance(self.policy, EpisodeAware)
+        self.streaming = isinstance(self.policy, StreamingPolicy) and bool(self.policy.streaming)
+        self.turns_in_flight = 0
+        self.busy_since = 0.0
 
     def loop(self) -> None:
         from tqdm.auto import tqdm
@@ -188,6 +238,11 @@ class _Run:
                         self._collect(block=True)
                     self._collect(block=False)  # whatever else finished meanwhile joins this batch
                     self.ready.sort(key=lambda item: item[1].index)
+                    if self.streaming:
+                        for slot, state in self.ready:
+                            self._request(slot, state)
+                        self.ready = []
+                        continue
                     batch, self.ready = self.ready[: self.engine.max_batch], self.ready[self.engine.max_batch :]
                     if batch:
                         self._act(batch)
@@ -197,10 +252,26 @@ class _Run:
     def _submit(self, slot: int, state: EpisodeState, turn: PolicyTurn | None, turn_seed: int, call: Callable[[], Any]) -> None:
         future = self.pool.submit(call)
         self.in_flight += 1
-        future.add_done_callback(lambda f: self.completed.put((slot, state, turn, turn_seed, f)))
+        kind = "reset" if turn is None else "step"
+        future.add_done_callback(lambda f: self.completed.put(_Done(kind, slot, state, turn, turn_seed, f)))
+
+    def _request(self, slot: int, state: EpisodeState) -> None:
+        """Hand one turn to a streaming policy; its env step is submitted when it finishes."""
+        seed = state.next_seed()
+        tools = getattr(self.envs[slot].unwrapped, "tool_schemas", None)
+        if self.turns_in_flight == 0:
+            self.busy_since = time.perf_counter()
+        self.turns_in_flight += 1
+        self.in_flight += 1
+        self.calls += 1
+        try:
+            future = self.policy.submit(state.history, tools=tools, seed=seed)
+        except PolicyError as exc:
+            future = _failed(exc)
+        future.add_done_callback(lambda f: self.completed.put(_Done("turn", slot, state, None, seed, f)))
 
     def _start(self, slot: int) -> None:
-        if self.pending:
+        if self.pending and not (self.stop is not None and self.stop.is_set()):
             index = self.pending.pop()
             state = EpisodeState(index, self.seeds[index], self.env_id)
             options = self.options[index]
@@ -211,12 +282,15 @@ class _Run:
         """Handle finished resets and steps (waiting for one when ``block``)."""
         while self.in_flight:
             try:
-                slot, state, turn, seed, future = self.completed.get(block=block)
+                kind, slot, state, turn, seed, future = self.completed.get(block=block)
             except queue.Empty:
                 return
             block = False
             self.in_flight -= 1
-            if turn is None:  # a reset finished
+            if kind == "turn":  # a streaming policy finished a turn: step the env with it
+                self._turn_done(slot, state, seed, future)
+                continue
+            if kind == "reset":
                 state.history, state.reset_info = future.result()
                 if self.aware:
                     self.policy.start_episode(state.history, dict(state.reset_info))
@@ -235,10 +309,22 @@ class _Run:
         episode = self.results[state.index] = state.episode()
         if self.writer is not None:
             self.writer.add(state.index, episode)
-        if self.on_episode is not None:
-            self.on_episode(episode)
+        if self.on_result is not None:
+            self.on_result(state.index, episode)
         self.bar.update(1)
         self._start(slot)
+
+    def _turn_done(self, slot: int, state: EpisodeState, seed: int, future: Any) -> None:
+        self.turns_in_flight -= 1
+        if self.turns_in_flight == 0:
+            self.policy_s += time.perf_counter() - self.busy_since
+        try:
+            turn = future.result()
+        except PolicyError as exc:
+            turn = PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}")
+        self.errors += turn.error is not None
+        action = "" if turn.error is not None else turn.action
+        self._submit(slot, state, turn, seed, functools.partial(self.envs[slot].step, action))
 
     def _act(self, batch: list[tuple[int, EpisodeState]]) -> None:
         """One policy call for ``batch``; submit each resulting env step."""
@@ -258,6 +344,26 @@ class _Run:
             self.errors += turn.error is not None
             action = "" if turn.error is not None else turn.action
             self._submit(slot, state, turn, seed, functools.partial(self.envs[slot].step, action))
+
+
+class _Done(NamedTuple):
+    """Something that finished on another thread: a reset, an env step, or a streaming policy's turn."""
+
+    kind: str
+    """``"reset"``, ``"step"`` or ``"turn"``."""
+    slot: int
+    state: EpisodeState
+    turn: PolicyTurn | None
+    """The policy turn a step was taken with (None for resets and turns)."""
+    seed: int
+    """The turn's sampling seed."""
+    future: Any
+
+
+def _failed(exc: BaseException) -> Future:
+    future: Future = Future()
+    future.set_exception(exc)
+    return future
 
 
 def rollout(
@@ -305,18 +411,27 @@ def rollout(
 
 def run_episode(env: gym.Env, policy: Policy, *, seed: int = 0, reset_options: dict[str, Any] | None = None) -> Episode:
     """Play one episode on an existing env instance (which stays open)."""
-    engine = RolloutEngine(_Borrowed(env), policy, concurrency=1, reset_options=reset_options)
+    engine = RolloutEngine(BorrowedEnvs([env]), policy, concurrency=1, reset_options=reset_options)
     return engine.run([seed])[0]
 
 
-class _Borrowed:
-    """A factory handing out one caller-owned env whose ``close`` the engine must not call."""
+class BorrowedEnvs:
+    """An env factory that hands out the caller's env instances, in order, and never closes them.
 
-    def __init__(self, env: gym.Env):
-        self.env = env
+    For running the engine over envs someone else owns (``run_episode``, a leaderboard cell): give the engine
+    ``concurrency=len(envs)``.
+    """
+
+    def __init__(self, envs: Sequence[gym.Env]):
+        self._envs = list(envs)
+        self._next = 0
 
     def __call__(self) -> gym.Env:
-        return _NoClose(self.env)
+        if self._next >= len(self._envs):
+            raise ConfigError(f"asked for more than the {len(self._envs)} borrowed envs; set concurrency <= {len(self._envs)}")
+        env = self._envs[self._next]
+        self._next += 1
+        return _NoClose(env)
 
 
 class _NoClose(gym.Wrapper):

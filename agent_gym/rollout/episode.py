@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent_gym.rollout.policy import PolicyTurn
+from agent_gym.tools.formats import action_text
 from agent_gym.types import Episode, StepRecord
 
 __all__ = ["EpisodeState", "policy_record", "turn_seed"]
@@ -80,12 +81,10 @@ class EpisodeState:
     def record(self, turn: PolicyTurn, seed: int, result: tuple[Any, float, bool, bool, dict[str, Any]]) -> None:
         """Append the outcome of ``env.step`` for the policy's ``turn``."""
         observation, reward, terminated, truncated, info = result
-        action = turn.action
-        text = action if isinstance(action, str) else str(action.get("content") or "")
         self.steps.append(
             StepRecord(
                 turn=self.turn,
-                action=text,
+                action=action_text(turn.action),
                 reward=float(reward),
                 reward_components=dict(info.get("reward_components", {})),
                 terminated=bool(terminated),

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["EpisodeAware", "Policy", "PolicyTurn", "episode_key"]
+__all__ = ["EpisodeAware", "Policy", "PolicyTurn", "StreamingPolicy", "episode_key"]
 
 
 class PolicyTurn(BaseModel):
@@ -70,6 +71,24 @@ class EpisodeAware(Protocol):
 
     def end_episode(self, history: tuple[dict[str, Any], ...]) -> None:
         """Called with the final observation once the episode terminated or was truncated."""
+        ...
+
+
+@runtime_checkable
+class StreamingPolicy(Protocol):
+    """Optional: a policy that takes turns one at a time and finishes each as soon as it can.
+
+    When ``streaming`` is true the rollout engine calls ``submit`` for each episode the moment its history is
+    ready, instead of gathering a batch for ``act``, so a policy that batches continuously (turns joining and
+    leaving between tokens) is never held back by the slowest turn of a batch.
+    """
+
+    streaming: bool
+
+    def submit(
+        self, history: tuple[dict[str, Any], ...], *, tools: Sequence[dict[str, Any]] | None = None, seed: int = 0
+    ) -> Future:
+        """Start one turn; the future resolves to its :class:`PolicyTurn` (or raises a ``PolicyError``)."""
         ...
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Generation", "generate"]
+__all__ = ["Generation", "choose_tokens", "generate"]
 
 
 class Generation(BaseModel):
@@ -74,7 +74,7 @@ def generate(
         # as the rest of a 135M model (a 49k vocabulary) and gigabytes of memory for long histories.
         out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
         for step in range(max_new_tokens):
-            chosen, chosen_logp = _choose(out.logits[:, -1, :].float(), generators, temperature, top_p)
+            chosen, chosen_logp = choose_tokens(out.logits[:, -1, :].float(), generators, temperature, top_p)
             if step == 0:
                 first_token_s = time.perf_counter() - started
             for row in range(n):
@@ -99,7 +99,7 @@ def generate(
     ]
 
 
-def _choose(logits: Any, generators: list[Any], temperature: float, top_p: float) -> tuple[Any, Any]:
+def choose_tokens(logits: Any, generators: list[Any], temperature: float, top_p: float) -> tuple[Any, Any]:
     """Next id per row and its log-probability under the (temperature-scaled) distribution."""
     import torch
 
