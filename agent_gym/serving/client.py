@@ -114,7 +114,14 @@ class RemoteEnv(AgentEnv):
             raise MissingDependency("agent-gym/Remote-v0 needs websockets: pip install 'agent-gym[serve]'") from None
         ws_url = self.url.replace("http", "ws", 1) + "/ws"
         try:
-            self._socket = connect(ws_url, open_timeout=self.timeout_s, additional_headers=self._headers, max_size=None)
+            self._socket = connect(
+                ws_url,
+                open_timeout=self.timeout_s,
+                close_timeout=min(self.timeout_s, 2.0),
+                additional_headers=self._headers,
+                max_size=None,
+                legacy=True,  # the connection outlives this call: it is the env's, closed by close()
+            )
         except InvalidStatus as exc:
             hint = " (missing or wrong token: pass token= or set $AGENT_GYM_TOKEN)" if exc.response.status_code == 403 else ""
             raise RemoteEnvError(f"{ws_url} refused the session: HTTP {exc.response.status_code}{hint}") from None
@@ -155,7 +162,7 @@ class RemoteEnv(AgentEnv):
         socket, self._socket = self._socket, None
         self._episode_over = True
         if socket is not None:
-            socket.close()
+            socket.close_socket()  # no closing handshake: the server is gone or out of step
 
     def _extend(self, data: ObservationData) -> None:
         observation = data.observation
