@@ -2,7 +2,8 @@
 
 What is TRL: ``GRPOTrainer`` (group-normalised advantages, the clipped token-level loss, the KL term, the
 optimizer, checkpointing and resuming). What is ours: the episodes (:class:`EnvRolloutFunc` on the rollout
-engine), the env-token mask, the reward (the env's episode return), the recipe and the divergence stop.
+engine), the env-token mask, the reward (the env's episode return), the recipe and the divergence stop, and
+the LM head run at the policy's tokens only (:class:`~agent_gym.baselines.grpo.trainer.PolicyTokenGRPOTrainer`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def build_grpo_trainer(
 ) -> tuple[Any, EnvRolloutFunc]:
     """A TRL ``GRPOTrainer`` whose rollouts are agent-gym episodes of the plan's env and split.
 
+    It is a :class:`PolicyTokenGRPOTrainer`: the LM head runs at the policy's tokens only, not the env's.
+
     Args:
         model: The causal LM to train (a loaded transformers model, or a ``peft`` model with trainable adapters).
         tokenizer: Its tokenizer, with a chat template.
@@ -49,7 +52,7 @@ def build_grpo_trainer(
 
     check_machine(recipe.use_cpu, recipe.bf16)
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    from trl import GRPOTrainer
+    from agent_gym.baselines.grpo.trainer import PolicyTokenGRPOTrainer
 
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
@@ -65,7 +68,7 @@ def build_grpo_trainer(
     # The dataset is the plan's walk, step by step; TRL must not reshuffle it (the plan's epochs are the shuffle).
     tasks = plan.tasks(0, recipe.steps * recipe.prompts_per_step)
     rollout_func = EnvRolloutFunc(rollouts, tasks)
-    trainer = GRPOTrainer(
+    trainer = PolicyTokenGRPOTrainer(
         model=model,
         reward_funcs=[env_reward],
         args=recipe.trl_config(str(output_dir), shuffle_dataset=False),
