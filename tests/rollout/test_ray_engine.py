@@ -9,14 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 
-pytest.importorskip("ray")
-
-import agent_gym  # noqa: E402,F401
-from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy  # noqa: E402
-from agent_gym.rollout import RolloutEngine, turn_seed  # noqa: E402
-from agent_gym.rollout.ray_engine import RayRolloutEngine  # noqa: E402
-from agent_gym.testing.ray_cluster import local_cluster  # noqa: E402
+import agent_gym  # noqa: F401
+from agent_gym.cli.main import main
+from agent_gym.rollout import RolloutEngine, read_episodes, turn_seed
+from agent_gym.rollout.ray_engine import RayRolloutEngine
+from agent_gym.testing.ray_cluster import local_cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -53,9 +52,9 @@ class FaultyPolicy:
         return self.script.act(histories, tools=tools, seeds=seeds)
 
 
-def _same_as_local(tmp_path, env, policy, seeds, *, local_policy=None, env_kwargs=None, **ray_kwargs):
+def _same_as_local(tmp_path, env, policy, seeds, *, env_kwargs=None, local_max_batch=None, **ray_kwargs):
     local = tmp_path / "local.jsonl"
-    RolloutEngine(env, local_policy or policy(), concurrency=4, env_kwargs=env_kwargs).run(seeds, out=local)
+    RolloutEngine(env, policy(), concurrency=4, max_batch=local_max_batch, env_kwargs=env_kwargs).run(seeds, out=local)
     remote = tmp_path / "ray.jsonl"
     with RayRolloutEngine(env, policy, workers=2, envs_per_worker=2, env_kwargs=env_kwargs, **ray_kwargs) as engine:
         episodes = engine.run(seeds, out=remote)
@@ -74,6 +73,25 @@ def test_scripted_episodes_are_the_same_bytes_as_the_local_engine(cluster, tmp_p
 
 def test_oracle_qa_episodes_are_the_same_bytes_as_the_local_engine(cluster, tmp_path):
     _same_as_local(tmp_path, "MultiHopQA-v0", OraclePolicy, range(8))
+
+
+def test_the_rollout_command_with_ray_writes_the_same_episodes_as_without(cluster, tmp_path, capsys):
+    common = ["rollout", "MultiHopQA-v0", "--policy", "oracle", "-n", "32", "--no-progress"]
+    assert main([*common, "--out", str(tmp_path / "local.jsonl")]) == 0
+    assert (
+        main([*common, "--out", str(tmp_path / "ray.jsonl"), "--ray", cluster, "--workers", "2", "--envs-per-worker", "4"]) == 0
+    )
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert len(list(read_episodes(tmp_path / "ray.jsonl"))) == 32
+    assert capsys.readouterr().out.count("32 episodes, ") == 2
+
+
+def test_greedy_embedded_episodes_are_the_same_bytes_as_the_local_engine(cluster, tmp_path):
+    from agent_gym.baselines.policies import make_policy
+
+    # One history per forward pass on both sides: batch padding is the one thing that may change a greedy token.
+    policy = functools.partial(make_policy, "embedded", max_new_tokens=16, batch_size=1, threads=1)
+    _same_as_local(tmp_path, "KeyValueLookup-v0", policy, range(4), env_kwargs={"max_turns": 2}, max_batch=1, local_max_batch=1)
 
 
 def test_a_killed_worker_loses_no_episode_and_doubles_none(cluster, tmp_path):
