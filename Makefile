@@ -18,8 +18,12 @@ PYTEST_ARGS ?=
 # without pip's wheel cache (a cached wheel built with other flags would be reused silently), and smoke-tested.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 LLAMA_CPP := llama-cpp-python[server]
+# OpenEnv's own client, for the compatibility test of `agent-gym serve-env`, in a venv of its own: openenv 0.10 needs
+# fastmcp<4, and the lock pins fastmcp 4.2.3 (pip: ResolutionImpossible); .ci/openenv-constraints.txt is its own lock.
+OPENENV_VENV ?= .venv-openenv
+OPENENV_STAMP := $(OPENENV_VENV)/.installed
 
-.PHONY: setup leaderboard reproduce-training demo test lint clean
+.PHONY: setup openenv-venv leaderboard reproduce-training demo test lint clean
 
 setup: $(STAMP)
 
@@ -34,6 +38,13 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(PY) .ci/llama_cpp_smoke.py
 	touch $@
 
+openenv-venv: $(OPENENV_STAMP)
+
+$(OPENENV_STAMP): .ci/openenv-constraints.txt
+	$(PYTHON) -m venv $(OPENENV_VENV)
+	$(OPENENV_VENV)/bin/python -m pip install --disable-pip-version-check -c .ci/openenv-constraints.txt openenv
+	touch $@
+
 leaderboard: setup
 	$(VENV)/bin/agent-gym leaderboard
 
@@ -46,11 +57,11 @@ reproduce-training: setup
 demo: setup
 	$(VENV)/bin/agent-gym check KeyValueLookup-v0
 
-test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: setup openenv-venv
+	AGENT_GYM_OPENENV_PYTHON=$(OPENENV_VENV)/bin/python $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check agent_gym envs baselines benchmarks tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OPENENV_VENV) .pytest_cache .hypothesis

@@ -59,8 +59,9 @@ def test_same_seed_task_and_actions_give_the_same_episode_as_the_local_env(serve
 def test_the_rollout_engine_gets_the_same_episodes_over_the_network(server):
     search = '<tool_call>{"name": "search", "arguments": {"query": "first director"}}</tool_call>'
     policy = ScriptedPolicy([search, search, "<answer>yes</answer>"])
-    local = RolloutEngine(ENV_ID, policy, concurrency=2).run([0, 1, 2], options=[{"index": i} for i in range(3)])
-    remote = RolloutEngine(lambda: _remote(server), policy, concurrency=2).run([0, 1, 2], options=[{"index": i} for i in range(3)])
+    tasks = [{"index": i} for i in range(3)]
+    local = RolloutEngine(ENV_ID, policy, concurrency=2).run([0, 1, 2], options=tasks)
+    remote = RolloutEngine(lambda: _remote(server), policy, concurrency=2).run([0, 1, 2], options=tasks)
     strip = {"env_id"}  # the engine names the env by its gym id: "agent-gym/Remote-v0" there
     assert [e.model_dump(exclude=strip) for e in remote] == [e.model_dump(exclude=strip) for e in local]
 

@@ -88,7 +88,7 @@ def test_a_session_plays_the_same_episode_as_the_local_env():
         ({"type": "step", "data": {"txt": "a"}}, "VALIDATION_ERROR", "txt: Extra inputs are not permitted"),
         ({"type": "reset", "data": {"seed": -1}}, "VALIDATION_ERROR", "seed: Input should be greater than or equal to 0"),
         ({"type": "step", "data": {"text": "x" * 5000}}, "VALIDATION_ERROR", "message over the limit of 4096 bytes"),
-        ({"type": "step", "data": {"text": "hi"}}, "EXECUTION_ERROR", "ResetNeeded: Cannot call env.step() before calling env.reset()"),
+        ({"type": "step", "data": {"text": "hi"}}, "EXECUTION_ERROR", "ResetNeeded: Cannot call env.step() before calling env"),
     ],
 )
 def test_bad_messages_get_an_error_and_the_session_goes_on(message, code, detail):
