@@ -1,4 +1,4 @@
-"""``agent-gym check ENV_ID``: run agent-gym's and Gymnasium's env checkers."""
+"""``agent-gym check ENV``: run agent-gym's and Gymnasium's env checkers on a registered id or your own ``module:Class``."""
 
 from __future__ import annotations
 

@@ -64,7 +64,8 @@ def remote() -> str:
 
 
 class ArithmeticEnv(ToolEnv):
-    """Compute ``a + b`` for random integers; the tools cover every failure path.
+    """Compute ``a + b`` for random integers (``options={"index": i}``: ``divmod(i, 100)``, ``{"operands": [a, b]}``);
+    the tools cover every failure path.
 
     ``add`` works, ``divide`` raises on zero (``tool_exception``), ``sqrt`` rejects negatives
     (``invalid_arguments``), ``wait`` times out past 0.2 s (``timeout``), ``remote`` is unreachable
@@ -79,6 +80,8 @@ class ArithmeticEnv(ToolEnv):
 
     def sample_task(self, options: dict[str, Any]) -> Task:
         a, b = (int(x) for x in self.np_random.integers(0, 100, 2))
+        if "index" in options:  # task i is a + b with (a, b) = divmod(i, 100): a function of the index alone
+            a, b = divmod(int(options["index"]), 100)
         if "operands" in options:
             a, b = options["operands"]
         self._answer = str(a + b)
