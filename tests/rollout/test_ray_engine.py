@@ -125,3 +125,27 @@ def test_a_hung_episode_is_bounded_by_the_timeout_and_the_others_finish(cluster,
     assert [e.seed for e in episodes] == [0, 2, 3]
     assert [(f.index, f.reason, f.attempts) for f in engine.failures] == [(1, "timed out after 4 s", 2)]
     assert time.monotonic() - started < 60
+
+
+def test_a_killed_endpoint_mid_run_loses_no_turn_on_ray_workers(cluster, tmp_path):
+    from agent_gym.baselines.policies import make_policy
+
+    from tests.baselines.policies.conftest import llama_cpp_server
+
+    with llama_cpp_server(tmp_path / "a.log") as a, llama_cpp_server(tmp_path / "b.log") as b:
+        policy = functools.partial(
+            make_policy, "openai", base_url=f"{a.url},{b.url}", model="smollm2", max_tokens=16, timeout_s=120
+        )
+        requests_to_b = []
+
+        def kill_b(episode):
+            if not requests_to_b:
+                requests_to_b.append((tmp_path / "b.log").read_text().count("POST /v1/chat/completions"))
+                b.process.kill()
+
+        with RayRolloutEngine("MultiHopQA-v0", policy, workers=2, envs_per_worker=2, env_kwargs={"max_turns": 2}) as engine:
+            episodes = engine.run(range(8), on_episode=kill_b)
+    assert [e.seed for e in episodes] == list(range(8)) and engine.failures == []
+    errors = [s.info["policy"]["error"] for e in episodes for s in e.steps]
+    assert errors == [None] * len(errors)
+    assert requests_to_b[0] > 0  # b served episodes before it was killed; theirs moved to a
