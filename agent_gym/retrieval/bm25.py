@@ -23,11 +23,15 @@ from agent_gym.retrieval.analysis import ANALYZER_VERSION, analyze
 from agent_gym.retrieval.base import Passage, clean_query
 from agent_gym.retrieval.cache import CACHE_ENV_VAR, cache_key, cache_root, cached_directory, discard_entry
 from agent_gym.retrieval.corpus import Corpus
+from agent_gym.utils.lru import LRUCache
 
 __all__ = ["BM25Retriever", "top_k"]
 
 logger = logging.getLogger(__name__)
-_SHARED: dict[str, Any] = {}  # cache key -> bm25s.BM25: one index per corpus and settings in the process
+INDEX_CACHE_SIZE = 8
+"""BM25 indexes kept in memory per process (least recently used dropped first): retrievers of one corpus and
+settings share one. A dropped index is loaded again from the disk cache (about a second) when asked for."""
+_SHARED: LRUCache[Any] = LRUCache(INDEX_CACHE_SIZE)  # cache key -> bm25s.BM25
 _LOCK = threading.Lock()
 _SPOT_CHECKS = 32  # passages re-analysed per load from disk: the whole check ~20 ms on 17k passages, all of them ~3 s
 
@@ -77,13 +81,13 @@ class BM25Retriever:
         self.key = cache_key(corpus.content_hash, "bm25s", bm25s.__version__, ANALYZER_VERSION, f"k1={self.k1}", f"b={self.b}")
         start = time.perf_counter()
         with _LOCK:
-            index, source = _SHARED.get(self.key), "memory"
+            index, source = _SHARED.get(self.key), "memory"  # under _LOCK: a build happens once
             if index is None and cache is False:
                 index, source = self._build(), "built"
             elif index is None:
                 root = cache_root() if cache is None or cache is True else Path(cache)
                 index, source = self._load_or_build(root)
-                _SHARED[self.key] = index
+                _SHARED.put(self.key, index)
         self._index = index
         self.load_info = {"source": source, "seconds": round(time.perf_counter() - start, 4)}
 

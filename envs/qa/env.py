@@ -53,23 +53,26 @@ from agent_gym.retrieval import BM25Retriever, Corpus, Retriever, make_retriever
 from agent_gym.rewards import answer_metrics, normalize_answer, signal
 from agent_gym.tools import Interpretation, ToolEnv, tool
 from agent_gym.types import ResultItem, Task, ToolCall, ToolOutput, ToolResult
+from agent_gym.utils.lru import LRUCache
 
 __all__ = ["MultiHopQAEnv"]
 
-_CORPORA: dict[tuple, Corpus] = {}  # pooled and file corpora, built once per process
+CORPUS_CACHE_SIZE = 8
+"""Pooled and file corpora kept per process (least recently used dropped first): envs of the same data share one.
+
+Eight covers the bundled datasets' splits and pools that one leaderboard or training run uses; a long-running server
+that cycles through more rebuilds a dropped corpus when it is asked for again.
+"""
+_CORPORA: LRUCache[Corpus] = LRUCache(CORPUS_CACHE_SIZE)
 
 
 def _pooled_corpus(key: tuple, records: Sequence[QARecord]) -> Corpus:
-    if key not in _CORPORA:
-        _CORPORA[key] = Corpus.from_records(records, name="pooled:" + "+".join(map(str, key)))
-    return _CORPORA[key]
+    return _CORPORA.get_or_create(key, lambda: Corpus.from_records(records, name="pooled:" + "+".join(map(str, key))))
 
 
 def _file_corpus(path: Path) -> Corpus:
     key = ("file", str(path.resolve()), path.stat().st_mtime_ns if path.exists() else 0)
-    if key not in _CORPORA:
-        _CORPORA[key] = Corpus.from_jsonl(path)
-    return _CORPORA[key]
+    return _CORPORA.get_or_create(key, lambda: Corpus.from_jsonl(path))
 
 
 class MultiHopQAEnv(ToolEnv):

@@ -12,6 +12,7 @@ from agent_gym.retrieval import BM25Retriever, Corpus, MemoryRetriever, Passage,
 from agent_gym.retrieval import bm25 as bm25_module
 from agent_gym.retrieval.bm25 import top_k
 from agent_gym.retrieval.cache import verify_directory
+from agent_gym.utils.lru import LRUCache
 
 PASSAGES = [
     Passage(id="derrickson", title="Scott Derrickson", text="Scott Derrickson is an American director and producer."),
@@ -30,7 +31,7 @@ def corpus():
 @pytest.fixture()
 def fresh(monkeypatch, tmp_path):
     """An empty cache root and no index shared in the process."""
-    monkeypatch.setattr(bm25_module, "_SHARED", {})
+    monkeypatch.setattr(bm25_module, "_SHARED", LRUCache(8))
     monkeypatch.setenv("AGENT_GYM_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
