@@ -11,6 +11,9 @@ Sections (``--sections``, all by default):
   ``agent-gym serve-retriever`` on loopback, and lucene when the ``lucene`` extra works.
 - ``rollout``: the rollout engine on a latency-bound workload (every tool call sleeps ``--latency`` s): the
   overlapped run against the ideal overlap and against a sequential run measured on a few episodes.
+- ``serving``: step latency of ``MultiHopQA-v0`` through ``agent-gym serve-env`` on loopback, 64 concurrent
+  sessions of 50 steps each, against an in-process step (p50 and p99), and the errors seen (see
+  :mod:`agent_gym.benchmarks.serving`).
 - ``trajectory``: token-trajectory assembly (``build_trajectory``) against the generation time of the same
   episodes with the embedded SmolLM2-135M-Instruct.
 
@@ -24,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["SECTIONS", "bench_env", "bench_retrieval", "bench_rollout", "bench_trajectory", "run_bench"]
+__all__ = ["SECTIONS", "bench_env", "bench_retrieval", "bench_rollout", "bench_serving", "bench_trajectory", "run_bench"]
 
 
 def _questions(n: int) -> list[str]:
@@ -154,6 +157,13 @@ def bench_rollout(episodes: int = 32, turns: int = 4, latency_s: float = 0.2, se
     }
 
 
+def bench_serving(sessions: int = 64, steps: int = 50) -> dict[str, Any]:
+    """Step latency through the env server under load, as a ratio to an in-process step."""
+    from agent_gym.benchmarks.serving import measure
+
+    return measure(sessions=sessions, steps=steps)
+
+
 def bench_trajectory(episodes: int = 4, max_new_tokens: int = 32, turns: int = 3) -> dict[str, float]:
     """Time to assemble token trajectories against the time the embedded model took to generate them."""
     import gymnasium as gym
@@ -184,6 +194,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "env": bench_env,
     "retrieval": bench_retrieval,
     "rollout": bench_rollout,
+    "serving": bench_serving,
     "trajectory": bench_trajectory,
 }
 """Section name -> its function."""
@@ -192,6 +203,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "env": {"episodes": 4, "turns": 2},
     "retrieval": {"n_queries": 30, "http": False, "lucene": False},
     "rollout": {"episodes": 8, "turns": 2, "latency_s": 0.05, "sequential_episodes": 1},
+    "serving": {"sessions": 4, "steps": 5},
     "trajectory": {"episodes": 2, "max_new_tokens": 8, "turns": 2},
 }
 """Sizes of ``--quick`` (a smoke run for tests and CI)."""
