@@ -4,8 +4,9 @@ A spec is one of:
 
 * a name of :func:`agent_gym.baselines.policies.make_policy`: ``embedded`` (SmolLM2-135M-Instruct, the
   default), ``oracle``, ...;
-* an OpenAI-compatible endpoint, ``http(s)://host:port/v1`` (optionally ``URL#model``): it must answer
-  before the run starts, or the run stops at once with the URL in the message;
+* an OpenAI-compatible endpoint, ``http(s)://host:port/v1`` (optionally ``URL#model``), or several servers of
+  one model, ``URL,URL,...#model`` (an endpoint pool): each must answer before the run starts, or the run stops
+  at once with the URL in the message;
 * a checkpoint folder (what ``agent-gym train`` writes), loaded by the transformers policy;
 * ``module:attribute``: an importable Policy instance, or a zero-argument factory of one (your own policies).
 
@@ -29,6 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.policy import Policy
+from agent_gym.utils.http import split_urls
 
 from .config import did_you_mean
 
@@ -44,14 +46,16 @@ def policy_label(spec: str) -> str:
     Example:
         >>> policy_label("runs/grpo/checkpoint-40"), policy_label("http://127.0.0.1:8000/v1#qwen")
         ('checkpoint-40', 'qwen@127.0.0.1:8000')
+        >>> policy_label("http://a:8000/v1,http://b:8000/v1#qwen")
+        'qwen@a:8000+b:8000'
     """
     from agent_gym.baselines.trained import TRAINED_AGENTS
 
     if spec in TRAINED_AGENTS:
         return TRAINED_AGENTS[spec]
     if spec.startswith(("http://", "https://")):
-        url, _, model = spec.partition("#")
-        host = url.split("://", 1)[1].split("/", 1)[0]
+        urls, _, model = spec.partition("#")
+        host = "+".join(url.split("://", 1)[-1].split("/", 1)[0] for url in urls.split(","))
         return f"{model}@{host}" if model else host
     if "/" in spec or Path(spec).is_dir():
         return Path(spec.rstrip("/")).name or spec
@@ -183,7 +187,8 @@ def policy_builder(spec: str, options: Mapping[str, Any] | None = None) -> Calla
     backend = _backend(spec)
     if backend == "endpoint":
         url, _, model = spec.partition("#")
-        check_endpoint(url)
+        for one in split_urls(url):  # every server of a pool must answer now
+            check_endpoint(one)
         return lambda: make_policy("openai", base_url=url, model=model or "default", **_endpoint_options(options))
     if backend == "checkpoint":
         return lambda: make_policy("transformers", model=spec, **options)

@@ -8,7 +8,7 @@ import importlib
 import agent_gym.baselines.policies as policies
 import pytest
 
-MODULES = ["embedded", "factory", "generation", "human", "openai_http", "oracle", "transformers_lm"]
+MODULES = ["embedded", "endpoint_pool", "factory", "generation", "human", "openai_http", "oracle", "transformers_lm"]
 
 
 @pytest.mark.parametrize("name", MODULES)
