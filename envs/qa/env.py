@@ -34,14 +34,17 @@ Env card
   ``tool_results`` (with each passage's ``id``, ``title`` and ``score``), ``reward_components`` and ``metrics``.
 - **Data**: real dev (865 HotpotQA distractor, 657 2WikiMultihopQA, 292 MuSiQue-Ans) and train (200, 500, 100)
   records bundled in ``agent_gym/envs/data`` (sources and licences in its README: HotpotQA CC BY-SA 4.0,
-  2WikiMultihopQA Apache-2.0, MuSiQue CC BY 4.0). ``data=`` loads your own JSONL in the uniform schema.
+  2WikiMultihopQA Apache-2.0, MuSiQue CC BY 4.0). ``data=`` takes your own records instead: a JSONL file in the
+  uniform schema, or the records from ``agent_gym.data.load_raw`` / ``load_hf``; records without paragraphs need
+  ``corpus=`` (the passages to search).
 """
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -70,6 +73,14 @@ def _pooled_corpus(key: tuple, records: Sequence[QARecord]) -> Corpus:
     return _CORPORA.get_or_create(key, lambda: Corpus.from_records(records, name="pooled:" + "+".join(map(str, key))))
 
 
+def _records_hash(records: Iterable[QARecord]) -> str:
+    """What names an in-memory record set in the corpus cache: the hash of its content."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(record.model_dump_json().encode())
+    return digest.hexdigest()
+
+
 def _file_corpus(path: Path) -> Corpus:
     key = ("file", str(path.resolve()), path.stat().st_mtime_ns if path.exists() else 0)
     return _CORPORA.get_or_create(key, lambda: Corpus.from_jsonl(path))
@@ -81,7 +92,8 @@ class MultiHopQAEnv(ToolEnv):
     Args:
         dataset: ``hotpotqa``, ``2wikimultihopqa``, ``musique``, a list of them, or None/``"all"`` for all three.
         split: ``dev`` (default) or ``train`` (the bundled records).
-        data: Path of a JSONL file of records in the uniform schema, used instead of the bundled ones.
+        data: Your records instead of the bundled ones: the path of a JSONL file in the uniform schema, or the
+            records themselves (e.g. from ``agent_gym.data.load_raw`` or ``load_hf``).
         retriever: ``bm25``, ``lucene``, an ``http(s)://`` URL, or a Retriever.
         corpus: ``pooled``, ``question``, or the path of a ``{"id", "title", "text"}`` JSONL corpus.
         top_k: Passages returned per search.
@@ -108,7 +120,7 @@ class MultiHopQAEnv(ToolEnv):
         dataset: str | Sequence[str] | None = None,
         split: str = "dev",
         *,
-        data: str | Path | None = None,
+        data: str | Path | Sequence[QARecord] | None = None,
         retriever: str | Retriever = "bm25",
         corpus: str | Path = "pooled",
         top_k: int = 5,
@@ -136,17 +148,24 @@ class MultiHopQAEnv(ToolEnv):
         self._found: set[str] = set()
         self._searches = 0
 
-    def _load_records(self, dataset: Any, split: str, data: str | Path | None) -> tuple[tuple[tuple[str, QARecord], ...], tuple]:
+    def _load_records(
+        self, dataset: Any, split: str, data: str | Path | Sequence[QARecord] | None
+    ) -> tuple[tuple[tuple[str, QARecord], ...], tuple]:
         """``((dataset name, record), ...)`` and a key naming that record set (for the pooled-corpus cache)."""
         if data is not None:
             label = self.datasets[0] if dataset is not None and len(self.datasets) == 1 else "custom"
-            records = tuple((label, r) for r in load_jsonl(data))
-            key: tuple = ("data", str(Path(data).resolve()), Path(data).stat().st_mtime_ns)
+            if isinstance(data, (str, Path)):
+                records = tuple((label, r) for r in load_jsonl(data))
+                key: tuple = ("data", str(Path(data).resolve()), Path(data).stat().st_mtime_ns)
+            else:
+                records = tuple((label, QARecord.model_validate(r)) for r in data)
+                key = ("records", _records_hash(r for _, r in records))
         else:
             records = tuple((name, r) for name in self.datasets for r in load_bundled(name, split))
             key = (*self.datasets, split)
         if not records:
-            raise ConfigError(f"no questions to ask: {data or self.datasets} holds no record")
+            where = self.datasets if data is None else data if isinstance(data, (str, Path)) else "data="
+            raise ConfigError(f"no questions to ask: {where} holds no record")
         return records, key
 
     def _shared_retriever(
@@ -156,10 +175,22 @@ class MultiHopQAEnv(ToolEnv):
         if self.corpus_mode == "question":
             if retriever != "bm25":
                 raise ConfigError("corpus='question' builds a small index per question and needs retriever='bm25'")
+            bare = next((r.id for _, r in self.records if not r.paragraphs), None)
+            if bare is not None:
+                raise ConfigError(
+                    f"corpus='question' searches each question's own paragraphs, but record {bare!r} has none; "
+                    "use corpus='passages.jsonl' (one {\"id\", \"title\", \"text\"} object per line) instead"
+                )
             return None
         passages = None
         if isinstance(retriever, str) and not retriever.startswith(("http://", "https://")):  # a local backend
             records = [r for _, r in self.records]
+            if self.corpus_mode == "pooled" and not any(r.paragraphs for r in records):
+                raise ConfigError(
+                    "these records have no paragraphs, so the pooled corpus is empty; give the passages to search "
+                    "with corpus='passages.jsonl' (one {\"id\", \"title\", \"text\"} object per line, e.g. a "
+                    "Wikipedia dump), or records that carry their paragraphs"
+                )
             passages = _pooled_corpus(key, records) if self.corpus_mode == "pooled" else _file_corpus(Path(corpus))
         return make_retriever(retriever, passages, **options)
 

@@ -153,6 +153,30 @@ def test_uniform_jsonl_data_replaces_the_bundled_records(tmp_path):
     assert info["question_id"] == load_bundled("musique", "train")[2].id and info["dataset"] == "custom"
 
 
+def test_records_from_the_loaders_are_data_too():
+    records = load_bundled("musique", "train")[:3]  # what load_raw / load_hf return: a list of QARecord
+    env = gym.make("MultiHopQA-v0", data=records).unwrapped
+    assert env.num_questions == 3
+    _, info = env.reset(options={"index": 1})
+    assert info["question_id"] == records[1].id and info["dataset"] == "custom"
+    assert env.step(search(records[1].paragraphs[0].title))[4]["tool_results"][0]["ok"]
+
+
+def test_records_without_paragraphs_point_at_corpus(tmp_path):
+    bare = [r.model_copy(update={"paragraphs": ()}) for r in load_bundled("hotpotqa", "dev")[:2]]
+    with pytest.raises(ConfigError, match=r"these records have no paragraphs.*corpus='passages.jsonl'"):
+        gym.make("HotpotQA-v0", data=bare)
+    with pytest.raises(ConfigError, match=r"record '.*' has none; use corpus='passages.jsonl'"):
+        gym.make("HotpotQA-v0", data=bare, corpus="question")
+    passages = tmp_path / "passages.jsonl"
+    paragraphs = load_bundled("hotpotqa", "dev")[0].paragraphs
+    lines = [json.dumps({"id": f"p{i}", "title": p.title, "text": p.text}) for i, p in enumerate(paragraphs)]
+    passages.write_text("\n".join(lines) + "\n")
+    env = gym.make("HotpotQA-v0", data=bare, corpus=str(passages), reward="process")
+    env.reset(options={"index": 0})
+    assert env.step(search("Ed Wood"))[4]["retrieval_hits"] == 1
+
+
 def test_noisy_variant_drops_shuffles_truncates_and_fails_searches():
     env = gym.make("MultiHopQANoisy-v0", max_turns=200)
     env.reset(seed=0)
