@@ -11,6 +11,9 @@ Sections (``--sections``, all by default):
   ``agent-gym serve-retriever`` on loopback, and lucene when the ``lucene`` extra works.
 - ``rollout``: the rollout engine on a latency-bound workload (every tool call sleeps ``--latency`` s): the
   overlapped run against the ideal overlap and against a sequential run measured on a few episodes.
+- ``distributed``: episodes/s of the local engine against Ray with 2 workers on a 2-node cluster on this machine
+  (CPU-bound scripted policy; 0.2 s tool latency), as ratios, and Ray's overhead per episode in ms (see
+  :mod:`agent_gym.benchmarks.distributed`).
 - ``serving``: step latency of ``MultiHopQA-v0`` through ``agent-gym serve-env`` on loopback, 64 concurrent
   sessions of 50 steps each, against an in-process step (p50 and p99), and the errors seen (see
   :mod:`agent_gym.benchmarks.serving`).
@@ -26,6 +29,8 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from agent_gym.benchmarks.distributed import bench_distributed
 
 __all__ = ["SECTIONS", "bench_env", "bench_retrieval", "bench_rollout", "bench_serving", "bench_trajectory", "run_bench"]
 
@@ -191,6 +196,7 @@ def bench_trajectory(episodes: int = 4, max_new_tokens: int = 32, turns: int = 3
 
 
 SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
+    "distributed": bench_distributed,
     "env": bench_env,
     "retrieval": bench_retrieval,
     "rollout": bench_rollout,
@@ -200,6 +206,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
 """Section name -> its function."""
 
 QUICK: dict[str, dict[str, Any]] = {
+    "distributed": {"episodes": 8, "turns": 2, "latency_s": 0.05, "envs_per_worker": 2, "work": 2_000},
     "env": {"episodes": 4, "turns": 2},
     "retrieval": {"n_queries": 30, "http": False, "lucene": False},
     "rollout": {"episodes": 8, "turns": 2, "latency_s": 0.05, "sequential_episodes": 1},
