@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"questions per dataset (default {DEFAULT_LIMIT})")
-    size.add_argument("--full", action="store_true", help="every bundled dev question")
+    size.add_argument("--full", action="store_true", help="every question (all bundled dev records, or all of data=)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=3, help="passages Naive RAG retrieves")
     parser.add_argument("--batch-size", type=int, default=4, help="episodes played in lockstep")
@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="torch CPU threads (default 1: robust on shared cores, where more can be many times slower; 0: torch's choice)",
     )
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (at least 100)")
     parser.add_argument(
         "--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>); one run at a time holds it"
     )

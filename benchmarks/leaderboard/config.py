@@ -135,7 +135,7 @@ class LeaderboardConfig(BaseModel):
     policy_options: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_POLICY_OPTIONS))
     """Generation options of the model-backed policies (``max_new_tokens``, ``batch_size``, ``temperature``)."""
     limit: int | None = Field(default=DEFAULT_LIMIT, ge=1)
-    """Questions per dataset (the first ``limit`` of the bundled dev records); None for all of them."""
+    """Questions per dataset (the first ``limit`` of its records: the bundled dev ones unless ``data=``); None for all."""
     seed: int = 0
     """Run seed: every episode's reset and sampling seed derives from it."""
     k: int = Field(default=3, ge=1)
@@ -145,7 +145,8 @@ class LeaderboardConfig(BaseModel):
     env_kwargs: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_ENV_KWARGS))
     """Keyword arguments for every ``gym.make`` (e.g. ``{"max_turns": 5, "retriever": "lucene"}``)."""
     bootstrap_resamples: int = Field(default=1000, ge=100)
-    """Resamples of the bootstrap confidence intervals (95%, percentile method)."""
+    """Resamples of the bootstrap confidence intervals (95%, percentile method); at least 100, fewer give intervals
+    that move with the seed more than with the data."""
 
     def check_names(self) -> LeaderboardConfig:
         """Return self after checking every method and dataset name, and that every text of it can be stored.

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from .config import resolve_dataset
+from .config import DATASETS, resolve_dataset
 from .reference import REFERENCE_CAPTION, REFERENCE_EM
 from .stats import MEASURES, CellSummary, Estimate, PairedDifference
 
@@ -157,6 +157,23 @@ def _signed(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:+.3f}"
 
 
+def _questions_source(cfg: dict) -> str:
+    """Where the run's questions came from, as the report's first line says it.
+
+    Example:
+        >>> _questions_source({"datasets": ["hotpotqa"], "env_kwargs": {"max_turns": 5}})
+        "each dataset's bundled dev records"
+        >>> _questions_source({"datasets": ["hotpotqa"], "env_kwargs": {"data": "mine.jsonl"}})
+        'the records of `mine.jsonl` (data=)'
+    """
+    env_kwargs = cfg.get("env_kwargs") or {}
+    if env_kwargs.get("data") is not None:
+        return f"the records of `{env_kwargs['data']}` (data=)"
+    if all(name in DATASETS for name in cfg.get("datasets", ())):
+        return f"each dataset's bundled {env_kwargs.get('split', 'dev')} records"
+    return "each dataset's records"
+
+
 def to_markdown(report: LeaderboardReport) -> str:
     """The whole report as Markdown (reproducible sections first, then the measured ones)."""
     cfg = report.config
@@ -164,7 +181,7 @@ def to_markdown(report: LeaderboardReport) -> str:
     lines = [
         "# agent-gym leaderboard",
         "",
-        f"Run `{report.fingerprint}`: {size} questions of each dataset's bundled dev records; Naive RAG and Base Tool Call "
+        f"Run `{report.fingerprint}`: {size} questions of {_questions_source(cfg)}; Naive RAG and Base Tool Call "
         f"use the policy `{cfg.get('base_policy')}`; seed {cfg.get('seed')}. Each cell is a mean over episodes with its "
         f"95% bootstrap confidence interval ({cfg.get('bootstrap_resamples')} seeded resamples); avg is the mean over datasets.",
         "",
