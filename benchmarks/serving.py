@@ -4,7 +4,9 @@
 in a child process, ``steps`` steps each (an episode that ends is reset, and the reset is not counted). Every
 turn searches (the env's real work: parse, BM25 over the pooled corpus, interpret), with a plain-text turn now
 and then. The reference is the same script stepped in this process, one env at a time. Figures: errors (any
-exception a client saw), step latency p50/p99 through the server and in-process, and their ratios.
+exception a client saw), step latency p50/p99 through the server and in-process, and their ratios; the same
+for one session alone on the server (the protocol's own cost, without queueing behind the other sessions); and
+steps per second through the server against one in-process env.
 """
 
 from __future__ import annotations
@@ -62,10 +64,14 @@ def measure(sessions: int = 64, steps: int = 50, reference_sessions: int = 8, de
     local.close()
 
     remote: list[list[float]] = [[] for _ in range(sessions)]
+    alone: list[float] = []
     errors: list[str] = []
     args = [ENV_ID, "--max-sessions", str(sessions), "--step-timeout-s", "120"]
     with EnvServerProcess(args, startup_timeout_s=300) as server:
         envs = [gym.make("agent-gym/Remote-v0", url=server.url, env_id=ENV_ID, timeout_s=120) for _ in range(sessions)]
+        _play(envs[0], fmt, 0, 5, [])  # warm-up of the server
+        for session in range(reference_sessions):
+            _play(envs[0], fmt, session, steps, alone)
 
         def client(session: int) -> None:
             try:
@@ -85,6 +91,7 @@ def measure(sessions: int = 64, steps: int = 50, reference_sessions: int = 8, de
         unfinished = sum(thread.is_alive() for thread in threads)
     through = [latency for per_session in remote for latency in per_session]
     local_p50, local_p99 = _quantiles(in_process)
+    alone_p50, alone_p99 = _quantiles(alone)
     remote_p50, remote_p99 = _quantiles(through)
     return {
         "env_id": ENV_ID,
@@ -95,10 +102,16 @@ def measure(sessions: int = 64, steps: int = 50, reference_sessions: int = 8, de
         "first_errors": errors[:3],
         "wall_s": wall,
         "steps_per_s_through_server": len(through) / wall,
+        "steps_per_s_in_process": len(in_process) / sum(in_process),
         "in_process_p50_ms": 1e3 * local_p50,
         "in_process_p99_ms": 1e3 * local_p99,
+        "one_session_p50_ms": 1e3 * alone_p50,
+        "one_session_p99_ms": 1e3 * alone_p99,
         "server_p50_ms": 1e3 * remote_p50,
         "server_p99_ms": 1e3 * remote_p99,
         "ratio_p50_server_over_in_process": remote_p50 / local_p50,
         "ratio_p99_server_over_in_process": remote_p99 / local_p99,
+        "ratio_p50_one_session_over_in_process": alone_p50 / local_p50,
+        "ratio_p99_one_session_over_in_process": alone_p99 / local_p99,
+        "ratio_steps_per_s_server_over_in_process": len(through) / wall / (len(in_process) / sum(in_process)),
     }
