@@ -77,7 +77,7 @@ def outcome(step: StepOutcome) -> float:
 
 
 def format_error(step: StepOutcome) -> float:
-    """-1 when the turn neither parsed cleanly nor did anything (no call, no answer).
+    """-1 when the turn is not well formed: it has a syntax failure, or it neither calls a tool nor answers.
 
     Example:
         >>> format_error(StepOutcome(turn=1, parsed=ParsedTurn()))
