@@ -5,7 +5,7 @@ import sys
 
 import agent_gym
 
-HEAVY = ("torch", "transformers", "trl", "datasets", "pyserini", "bm25s", "fastapi", "httpx", "llama_cpp")
+HEAVY = ("torch", "transformers", "trl", "datasets", "pyserini", "bm25s", "fastapi", "httpx", "llama_cpp", "ray")
 
 
 def test_import_does_not_load_heavy_frameworks():
