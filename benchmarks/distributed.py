@@ -11,7 +11,9 @@ section and shut down after it. Three workloads, each run locally and on Ray in 
   local engine runs ``2 x envs_per_worker`` envs, Ray 2 workers of ``envs_per_worker`` each (the same
   number of episodes in flight).
 * **overhead**: one-turn episodes that answer at once, with warm workers: the extra wall time per episode
-  of going through Ray, in ms.
+  of going through Ray, in ms, with 2 workers of ``envs_per_worker`` (``ray_overhead_ms_per_episode``: Ray
+  calls carry a unit of episodes and run side by side) and with 1 worker of 1 env against a local engine of
+  one env (``ray_overhead_ms_per_call``: one round trip per episode, nothing overlapped).
 
 Each timed Ray run follows a warm-up run on the same engine (actors started, envs built, imports done);
 the cold start of the 2 workers is reported on its own. The episodes of both sides are checked to be equal.
@@ -46,16 +48,18 @@ def _timed(engine: Any, seeds: range) -> tuple[float, list]:
     return time.perf_counter() - started, episodes
 
 
-def _compare(env: str, policy: Any, episodes: int, envs_per_worker: int, env_kwargs: dict[str, Any]) -> dict[str, float]:
-    """Episodes/s of the local engine (``2 x envs_per_worker`` envs) and of Ray (2 workers), warm, same episodes."""
+def _compare(
+    env: str, policy: Any, episodes: int, envs_per_worker: int, env_kwargs: dict[str, Any], workers: int = 2
+) -> dict[str, float]:
+    """Episodes/s of the local engine (``workers x envs_per_worker`` envs) and of Ray, warm, on the same episodes."""
     from agent_gym.rollout import RolloutEngine
     from agent_gym.rollout.ray_engine import RayRolloutEngine
 
-    local = RolloutEngine(env, policy(), concurrency=2 * envs_per_worker, env_kwargs=env_kwargs)
+    local = RolloutEngine(env, policy(), concurrency=workers * envs_per_worker, env_kwargs=env_kwargs)
     local.run(range(2))  # warm-up: imports, the index, first-call caches
     local_s, local_episodes = _timed(local, range(episodes))
-    with RayRolloutEngine(env, policy, workers=2, envs_per_worker=envs_per_worker, env_kwargs=env_kwargs) as remote:
-        cold_s, _ = _timed(remote, range(2 * envs_per_worker))  # starts the workers
+    with RayRolloutEngine(env, policy, workers=workers, envs_per_worker=envs_per_worker, env_kwargs=env_kwargs) as remote:
+        cold_s, _ = _timed(remote, range(workers * envs_per_worker))  # starts the workers
         ray_s, ray_episodes = _timed(remote, range(episodes))
     if ray_episodes != local_episodes:
         raise AssertionError(f"{env}: Ray played other episodes than the local engine")
@@ -63,7 +67,7 @@ def _compare(env: str, policy: Any, episodes: int, envs_per_worker: int, env_kwa
 
 
 def bench_distributed(
-    episodes: int = 32, turns: int = 4, latency_s: float = 0.2, envs_per_worker: int = 4, work: int = 25_000
+    episodes: int = 32, turns: int = 4, latency_s: float = 0.2, envs_per_worker: int = 4, work: int = 100_000
 ) -> dict[str, Any]:
     """Episodes/s local vs Ray with 2 workers (CPU-bound and latency-bound), and Ray's per-episode overhead."""
     import functools
@@ -90,9 +94,9 @@ def bench_distributed(
             envs_per_worker,
             {"noise": noise, "max_turns": turns},
         )
-        quick = _compare(
-            "KeyValueLookup-v0", functools.partial(ScriptedPolicy, ["<answer>x</answer>"]), 4 * episodes, envs_per_worker, {}
-        )
+        answer = functools.partial(ScriptedPolicy, ["<answer>x</answer>"])
+        quick = _compare("KeyValueLookup-v0", answer, 4 * episodes, envs_per_worker, {})
+        single = _compare("KeyValueLookup-v0", answer, episodes, 1, {}, workers=1)  # one episode per Ray call, in turn
     overhead_ms = (1 / quick["ray_eps"] - 1 / quick["local_eps"]) * 1000
     return {
         "episodes": episodes,
@@ -110,5 +114,6 @@ def bench_distributed(
         "overhead_local_episodes_per_s": quick["local_eps"],
         "overhead_ray_episodes_per_s": quick["ray_eps"],
         "ray_overhead_ms_per_episode": overhead_ms,
+        "ray_overhead_ms_per_call": (1 / single["ray_eps"] - 1 / single["local_eps"]) * 1000,
         "ray_cold_start_s": cpu["ray_cold_start_s"],
     }

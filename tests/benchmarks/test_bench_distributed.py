@@ -16,4 +16,4 @@ def test_the_distributed_section_reports_ratios_and_the_overhead_per_episode():
         assert ratio == pytest.approx(figures[f"{workload}_ray_episodes_per_s"] / figures[f"{workload}_local_episodes_per_s"])
     overhead = 1000 / figures["overhead_ray_episodes_per_s"] - 1000 / figures["overhead_local_episodes_per_s"]
     assert figures["ray_overhead_ms_per_episode"] == pytest.approx(overhead)
-    assert figures["workers"] == 2 and figures["ray_cold_start_s"] > 0
+    assert figures["workers"] == 2 and figures["ray_cold_start_s"] > 0 and math.isfinite(figures["ray_overhead_ms_per_call"])

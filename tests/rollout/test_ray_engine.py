@@ -13,7 +13,7 @@ from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 
 import agent_gym  # noqa: F401
 from agent_gym.cli.main import main
-from agent_gym.rollout import RolloutEngine, read_episodes, turn_seed
+from agent_gym.rollout import RolloutEngine, read_episodes, rollout, turn_seed
 from agent_gym.rollout.ray_engine import RayRolloutEngine
 from agent_gym.testing.ray_cluster import local_cluster
 
@@ -84,6 +84,11 @@ def test_the_rollout_command_with_ray_writes_the_same_episodes_as_without(cluste
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     assert len(list(read_episodes(tmp_path / "ray.jsonl"))) == 32
     assert capsys.readouterr().out.count("32 episodes, ") == 2
+
+
+def test_rollout_takes_the_ray_cluster_as_an_option(cluster):
+    local = rollout("KeyValueLookup-v0", OraclePolicy(), n_episodes=4, concurrency=2)
+    assert rollout("KeyValueLookup-v0", OraclePolicy, n_episodes=4, ray=cluster, workers=2, envs_per_worker=2) == local
 
 
 def test_greedy_embedded_episodes_are_the_same_bytes_as_the_local_engine(cluster, tmp_path):
