@@ -1,4 +1,7 @@
-"""``agent-gym serve-env``: serve a registered env over OpenEnv's protocol (FastAPI on uvicorn), loopback by default.
+"""``agent-gym serve-env``: serve an env over OpenEnv's protocol (FastAPI on uvicorn), loopback by default.
+
+The env is a registered id or your own, as ``module:Class``, ``module:factory`` or ``module:EnvId-v0`` (as for
+``agent-gym check``); each session gets its own instance.
 
 Examples::
 
@@ -23,9 +26,9 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     from agent_gym.cli._env_args import add_env_arguments
+    from agent_gym.cli._limits import add_limit_arguments
     from agent_gym.serving.server import EnvServerLimits  # light: pydantic and gymnasium only
 
-    limits = EnvServerLimits()
     parser = argparse.ArgumentParser(prog="agent-gym serve-env", description="Serve an env over OpenEnv's protocol.")
     add_env_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
@@ -33,42 +36,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token", default=None, help="bearer token clients must send (default $AGENT_GYM_TOKEN); required beyond loopback"
     )
-    bounds = [
-        ("--max-sessions", int, limits.max_sessions, "WebSocket sessions (env instances) at once"),
-        ("--idle-timeout-s", float, limits.idle_timeout_s, "seconds a silent session is kept"),
-        ("--step-timeout-s", float, limits.step_timeout_s, "longest env call; past it the session is closed"),
-        ("--max-message-bytes", int, limits.max_message_bytes, "largest message or HTTP body"),
-        ("--header-timeout-s", float, limits.header_timeout_s, "seconds a connection may take to send a request head"),
-        ("--body-timeout-s", float, limits.body_timeout_s, "seconds a request may take to send its body"),
-    ]
-    for flag, kind, default, help_text in bounds:
-        shown = f"{default:g}" if kind is float else str(default)
-        parser.add_argument(flag, type=kind, default=default, help=f"{help_text} (default {shown})")
+    add_limit_arguments(
+        parser,
+        EnvServerLimits(),
+        {
+            "max_sessions": "WebSocket sessions (env instances) at once",
+            "idle_timeout_s": "seconds a silent session is kept",
+            "step_timeout_s": "longest env call; past it the session is closed",
+            "max_message_bytes": "largest message or HTTP body",
+            "header_timeout_s": "seconds a connection may take to send a request head",
+            "body_timeout_s": "seconds a request may take to send its body",
+        },
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from pydantic import ValidationError
-
+    from agent_gym.cli._env_args import load_env
+    from agent_gym.cli._limits import limits_from_args
     from agent_gym.cli._pairs import parse_pairs
-    from agent_gym.registry import registered_envs, suggest_env_id
     from agent_gym.serving.server import EnvServerLimits, serve
 
-    try:
-        limits = EnvServerLimits(**{name: getattr(args, name) for name in EnvServerLimits.model_fields})
-    except ValidationError as exc:
-        problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
-        print(f"agent-gym serve-env: {problems}", file=sys.stderr)
-        return 2
     token = args.token if args.token is not None else os.environ.get("AGENT_GYM_TOKEN")
     try:
-        if args.env_id not in registered_envs():
-            raise AgentGymError(suggest_env_id(args.env_id))
+        limits = limits_from_args(EnvServerLimits, args)
         kwargs = parse_pairs(args.kwarg, "--kwarg")
+        load_env(args.env_id, **kwargs).close()  # an unknown id or entry point fails here, with a "did you mean"
         print(f"serving {args.env_id} on http://{args.host}:{args.port} (OpenEnv protocol, /ws)", file=sys.stderr, flush=True)
-        serve(args.env_id, kwargs, host=args.host, port=args.port, limits=limits, token=token, log_level=args.log_level)
+        serve(
+            args.env_id,
+            kwargs,
+            host=args.host,
+            port=args.port,
+            limits=limits,
+            token=token,
+            log_level=args.log_level,
+            make_env=lambda: load_env(args.env_id, **kwargs),
+        )
     except AgentGymError as exc:
         print(f"agent-gym serve-env: {exc}", file=sys.stderr)
         return 2

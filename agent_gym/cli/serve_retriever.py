@@ -21,9 +21,9 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from agent_gym.cli._limits import add_limit_arguments
     from agent_gym.retrieval.server import ServerLimits  # light: pydantic only
 
-    limits = ServerLimits()
     parser = argparse.ArgumentParser(prog="agent-gym serve-retriever", description="Serve a retriever over HTTP.")
     parser.add_argument("--dataset", action="append", help="dataset(s) whose paragraphs are pooled (default: all three)")
     parser.add_argument("--split", default="dev", help="bundled split to pool (dev or train; default dev)")
@@ -33,18 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    bounds = [
-        ("--max-batch", int, limits.max_batch, "most queries per /batch_search"),
-        ("--max-k", int, limits.max_k, "most passages per query"),
-        ("--max-query-chars", int, limits.max_query_chars, "longest query"),
-        ("--max-body-bytes", int, limits.max_body_bytes, "largest request body in bytes (413 above)"),
-        ("--header-timeout-s", float, limits.header_timeout_s, "seconds a connection may take to send a request head"),
-        ("--body-timeout-s", float, limits.body_timeout_s, "seconds a request may take to send its body (408 after)"),
-        ("--keep-alive-s", float, limits.keep_alive_s, "seconds an idle connection is kept open"),
-    ]
-    for flag, kind, default, help_text in bounds:
-        shown = f"{default:g}" if kind is float else str(default)
-        parser.add_argument(flag, type=kind, default=default, help=f"{help_text} (default {shown})")
+    add_limit_arguments(
+        parser,
+        ServerLimits(),
+        {
+            "max_batch": "most queries per /batch_search or /retrieve",
+            "max_k": "most passages per query",
+            "max_query_chars": "longest query",
+            "max_body_bytes": "largest request body in bytes (413 above)",
+            "header_timeout_s": "seconds a connection may take to send a request head",
+            "body_timeout_s": "seconds a request may take to send its body (408 after)",
+            "keep_alive_s": "seconds an idle connection is kept open",
+        },
+    )
     parser.add_argument("--docs", action="store_true", help="serve /docs, /redoc and /openapi.json (off by default)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser
@@ -52,16 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from pydantic import ValidationError
-
+    from agent_gym.cli._limits import limits_from_args
     from agent_gym.retrieval import Corpus, make_retriever
     from agent_gym.retrieval.server import ServerLimits, serve
 
     try:
-        limits = ServerLimits(**{name: getattr(args, name) for name in ServerLimits.model_fields})  # before the slow part
-    except ValidationError as exc:
-        problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
-        print(f"agent-gym serve-retriever: {problems}", file=sys.stderr)
+        limits = limits_from_args(ServerLimits, args)  # before the slow part
+    except AgentGymError as exc:
+        print(f"agent-gym serve-retriever: {exc}", file=sys.stderr)
         return 2
     try:
         if args.corpus == "pooled":

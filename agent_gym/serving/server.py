@@ -21,6 +21,7 @@ import asyncio
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any  # no `from __future__ import annotations`: FastAPI reads these hints at run time
 
@@ -96,9 +97,21 @@ class _Capacity:
 
 
 def create_app(
-    env_id: str, env_kwargs: dict[str, Any] | None = None, limits: EnvServerLimits | None = None, token: str | None = None
+    env_id: str,
+    env_kwargs: dict[str, Any] | None = None,
+    limits: EnvServerLimits | None = None,
+    token: str | None = None,
+    make_env: Callable[[], gym.Env] | None = None,
 ) -> Any:
     """An ASGI app serving ``env_id`` (made with ``env_kwargs``) within ``limits``.
+
+    Args:
+        env_id: The env's name in ``/metadata`` and the state; made with ``gym.make`` unless ``make_env`` is given.
+        env_kwargs: Its constructor arguments (reported in ``/metadata``).
+        limits: The bounds; None uses the defaults of :class:`EnvServerLimits`.
+        token: Bearer token required on every route but ``/health``; None for none.
+        make_env: Makes one env for a session (e.g. a user's own ``module:Class``); None is
+            ``gym.make(env_id, **env_kwargs)``.
 
     Raises:
         ConfigError: the env cannot be made (checked once here, so a bad id fails at start-up).
@@ -114,8 +127,7 @@ def create_app(
     limits = limits or EnvServerLimits()
     kwargs = dict(env_kwargs or {})
 
-    def make_env() -> gym.Env:
-        return gym.make(env_id, **kwargs)
+    make_env = make_env or (lambda: gym.make(env_id, **kwargs))
 
     try:
         probe = make_env()
@@ -297,6 +309,7 @@ def serve(
     limits: EnvServerLimits | None = None,
     token: str | None = None,
     log_level: str = "warning",
+    make_env: Callable[[], gym.Env] | None = None,
 ) -> None:
     """Serve ``env_id`` until interrupted (loopback unless ``host`` says otherwise, which needs ``token``).
 
@@ -311,7 +324,7 @@ def serve(
     # interval (5 ms) a CPU-bound step (BM25) delayed every answer by milliseconds. This process is the server's own.
     sys.setswitchinterval(0.0005)
     uvicorn.run(
-        create_app(env_id, env_kwargs, limits, token),
+        create_app(env_id, env_kwargs, limits, token, make_env),
         host=host,
         port=port,
         log_level=log_level,

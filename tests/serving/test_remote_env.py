@@ -112,3 +112,14 @@ def test_a_server_that_hangs_mid_episode_is_a_clear_error_within_the_timeout(tmp
         os.kill(process.process.pid, signal.SIGCONT)
         process.stop()
     env.close()
+
+
+def test_a_users_own_env_class_is_served_too(tmp_path):
+    from agent_gym.testing import ArithmeticEnv
+
+    spec = "agent_gym.testing:ArithmeticEnv"
+    with EnvServerProcess([spec], env={"AGENT_GYM_CACHE": str(tmp_path)}) as process:
+        remote = gym.make("agent-gym/Remote-v0", url=process.url, env_id=spec)
+        turns = schema_calls(ArithmeticEnv()) + ["<answer>4</answer>"]
+        assert _transcript(remote, [(1, None)], turns) == _transcript(ArithmeticEnv(), [(1, None)], turns)
+        remote.close()
