@@ -60,6 +60,8 @@ class RemoteEnv(AgentEnv):
         self.env_id = str(served.get("name"))
         bounds = SpaceBounds.model_validate(served.get("bounds") or {})
         super().__init__(max_action_chars=bounds.max_action_chars, max_messages=bounds.max_messages, render_mode=render_mode)
+        self.tool_schemas: list[dict[str, Any]] | None = served.get("tool_schemas")
+        """The served env's tools as an OpenAI ``tools=`` list (None when it has none), as a local ToolEnv has them."""
         self._socket: Any = None
 
     # -- gymnasium API --------------------------------------------------------------------------------------

@@ -134,6 +134,7 @@ def create_app(
     except Exception as exc:  # noqa: BLE001 - any failure to make the env is a configuration problem
         raise ConfigError(f"cannot make {env_id!r} with {kwargs}: {type(exc).__name__}: {exc}") from exc
     bounds = SpaceBounds(max_action_chars=probe.action_space.max_length, max_messages=probe.observation_space.max_messages)
+    tool_schemas = getattr(probe.unwrapped, "tool_schemas", None)  # what native-tool policies and chat templates need
     probe.close()
     metadata = {
         "name": env_id,
@@ -144,6 +145,7 @@ def create_app(
         "documentation_url": None,
         "env_kwargs": kwargs,
         "bounds": bounds.model_dump(),
+        "tool_schemas": tool_schemas,
     }
     # Env calls block (tool latency, retrieval), so they run on threads: one per session, a few for HTTP.
     workers = ThreadPoolExecutor(max_workers=limits.max_sessions + 4, thread_name_prefix="env-server")

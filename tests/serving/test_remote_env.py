@@ -53,6 +53,7 @@ def test_same_seed_task_and_actions_give_the_same_episode_as_the_local_env(serve
     episodes = [(0, None), (7, {"index": 3}), (None, None), (7, {"index": 3})]  # None: the seeded stream goes on
     remote = _remote(server)
     assert _transcript(remote, episodes, turns) == _transcript(local, episodes, turns)
+    assert remote.unwrapped.tool_schemas == local.unwrapped.tool_schemas  # what native-tool policies send
     remote.close()
 
 
