@@ -50,8 +50,9 @@ class HttpRetriever:
             raise ConfigError(f"need timeout_s > 0, retries >= 0, backoff_s >= 0; got {timeout_s}, {retries}, {backoff_s}")
         self.url = ",".join(self.urls)
         self.retries = int(retries)
-        retrying = RetryTransport(RetryPolicy(retries=retries, backoff_s=backoff_s), transport=transport, replicas=self.urls)
-        self._client = httpx.Client(base_url=self.urls[0], timeout=timeout_s, transport=retrying)
+        policy = RetryPolicy(retries=retries, backoff_s=backoff_s)
+        self._retrying = RetryTransport(policy, transport=transport, replicas=self.urls)
+        self._client = httpx.Client(base_url=self.urls[0], timeout=timeout_s, transport=self._retrying)
 
     def _retrieve(self, queries: list[str], k: int) -> list[Any]:
         payload = {"queries": queries, "topk": int(k), "return_scores": True}
@@ -61,7 +62,7 @@ class HttpRetriever:
             raise RetrievalError(
                 f"retrieval server {self.url} did not answer after {self.retries + 1} attempts ({type(exc).__name__}: {exc})"
             ) from None
-        if response.status_code >= 500 or response.status_code in (408, 429):
+        if response.status_code in self._retrying.policy.retry_status:  # still busy or failing after the retries
             raise RetrievalError(
                 f"retrieval server {self.url} did not answer after {self.retries + 1} attempts "
                 f"(HTTP {response.status_code}: {response.text[:200]})"

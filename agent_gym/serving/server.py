@@ -235,7 +235,10 @@ def create_app(
         finally:
             capacity.give_back()
             if session is not None and not stuck:
-                workers.submit(session.close)
+                try:
+                    workers.submit(session.close)
+                except RuntimeError:  # the server is shutting down; the process ends with its envs
+                    pass
             if socket.application_state == WebSocketState.CONNECTED and socket.client_state == WebSocketState.CONNECTED:
                 try:
                     await socket.close()
