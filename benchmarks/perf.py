@@ -11,6 +11,10 @@ Sections (``--sections``, all by default):
   ``agent-gym serve-retriever`` on loopback, and lucene when the ``lucene`` extra works.
 - ``rollout``: the rollout engine on a latency-bound workload (every tool call sleeps ``--latency`` s): the
   overlapped run against the ideal overlap and against a sequential run measured on a few episodes.
+- ``policy``: the embedded model on the leaderboard's own workload (Base Tool Call on HotpotQA dev questions,
+  its env settings, 64-token turns): episodes per minute and generated tokens per CPU-second with the padded
+  full-prefill path (the reference), with KV reuse alone, and with KV reuse and continuous batching, in one run;
+  the greedy episodes of the three are compared token for token.
 - ``distributed``: episodes/s of the local engine against Ray with 2 workers on a 2-node cluster on this machine
   (CPU-bound scripted policy; 0.2 s tool latency), as ratios, and Ray's overhead per episode in ms (see
   :mod:`agent_gym.benchmarks.distributed`).
@@ -32,7 +36,16 @@ from typing import Any
 
 from agent_gym.benchmarks.distributed import bench_distributed
 
-__all__ = ["SECTIONS", "bench_env", "bench_retrieval", "bench_rollout", "bench_serving", "bench_trajectory", "run_bench"]
+__all__ = [
+    "SECTIONS",
+    "bench_env",
+    "bench_policy",
+    "bench_retrieval",
+    "bench_rollout",
+    "bench_serving",
+    "bench_trajectory",
+    "run_bench",
+]
 
 
 def _questions(n: int) -> list[str]:
@@ -195,6 +208,51 @@ def bench_trajectory(episodes: int = 4, max_new_tokens: int = 32, turns: int = 3
     }
 
 
+def bench_policy(questions: int = 10, max_new_tokens: int = 64, batch_size: int = 16) -> dict[str, Any]:
+    """Base Tool Call on ``questions`` HotpotQA dev questions, the policy's fast path off and on."""
+    import gymnasium as gym
+    from agent_gym.baselines.base_tool_call import BaseToolCall
+    from agent_gym.baselines.method import TaskSpec
+    from agent_gym.baselines.policies import EmbeddedPolicy
+    from agent_gym.benchmarks.leaderboard.config import DEFAULT_ENV_KWARGS, QA_ENV_KWARGS
+
+    import agent_gym  # noqa: F401
+
+    modes = {
+        "padded": {"kv_reuse": False, "continuous_batching": False},
+        "reuse": {"kv_reuse": True, "continuous_batching": False},
+        "reuse_continuous": {"kv_reuse": True, "continuous_batching": True},
+    }
+    tasks = [TaskSpec(seed=i, options={"index": i}) for i in range(questions)]
+    kwargs = {**DEFAULT_ENV_KWARGS, **QA_ENV_KWARGS}
+    figures: dict[str, Any] = {"questions": questions, "max_new_tokens": max_new_tokens, "batch_size": batch_size}
+    played: dict[str, list[Any]] = {}
+    for mode, options in modes.items():
+        policy = EmbeddedPolicy(max_new_tokens=max_new_tokens, batch_size=batch_size, **options)
+        envs = [gym.make("HotpotQA-v0", **kwargs) for _ in range(min(batch_size, questions))]
+        cpu, wall = time.process_time(), time.perf_counter()
+        episodes = sorted(BaseToolCall(policy).play(envs, tasks), key=lambda item: item[0])
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        for env in envs:
+            env.close()
+        played[mode] = [p.episode for _, p in episodes]
+        tokens = sum(p.generated_tokens or 0 for _, p in episodes)
+        figures[f"{mode}_wall_s"] = wall
+        figures[f"{mode}_episodes_per_min"] = 60 * len(episodes) / wall
+        figures[f"{mode}_tokens_per_cpu_s"] = tokens / cpu
+        figures[f"{mode}_generated_tokens"] = tokens
+        figures[f"{mode}_turns"] = sum(len(e.steps) for e in played[mode])
+    for mode in ("reuse", "reuse_continuous"):
+        figures[f"speedup_{mode}_episodes_per_min"] = figures[f"{mode}_episodes_per_min"] / figures["padded_episodes_per_min"]
+        figures[f"speedup_{mode}_tokens_per_cpu_s"] = figures[f"{mode}_tokens_per_cpu_s"] / figures["padded_tokens_per_cpu_s"]
+        same = sum(
+            [s.info["policy"]["token_ids"] for s in a.steps] == [s.info["policy"]["token_ids"] for s in b.steps]
+            for a, b in zip(played["padded"], played[mode], strict=True)
+        )
+        figures[f"{mode}_episodes_identical_to_padded"] = f"{same}/{questions}"
+    return figures
+
+
 SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "distributed": bench_distributed,
     "env": bench_env,
@@ -202,6 +260,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "rollout": bench_rollout,
     "serving": bench_serving,
     "trajectory": bench_trajectory,
+    "policy": bench_policy,
 }
 """Section name -> its function."""
 
@@ -212,6 +271,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "rollout": {"episodes": 8, "turns": 2, "latency_s": 0.05, "sequential_episodes": 1},
     "serving": {"sessions": 4, "steps": 5},
     "trajectory": {"episodes": 2, "max_new_tokens": 8, "turns": 2},
+    "policy": {"questions": 2, "max_new_tokens": 8, "batch_size": 2},
 }
 """Sizes of ``--quick`` (a smoke run for tests and CI)."""
 

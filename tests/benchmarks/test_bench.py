@@ -44,3 +44,16 @@ def test_trajectory_section_compares_assembly_with_generation_of_the_same_episod
     assert 0 < figures["policy_tokens"] <= 2 * 2 * 8  # the policy tokens of 2 episodes of at most 2 turns of 8 tokens
     assert figures["generation_s"] > 0 and figures["assembly_s"] > 0
     assert figures["ratio_assembly_over_generation"] == pytest.approx(figures["assembly_s"] / figures["generation_s"])
+
+
+@pytest.mark.slow
+def test_policy_section_compares_the_fast_path_with_the_padded_one_on_the_same_episodes():
+    from agent_gym.benchmarks.perf import bench_policy
+
+    figures = bench_policy(questions=2, max_new_tokens=4, batch_size=2)
+    for mode in ("reuse", "reuse_continuous"):
+        assert figures[f"speedup_{mode}_episodes_per_min"] == pytest.approx(
+            figures[f"{mode}_episodes_per_min"] / figures["padded_episodes_per_min"]
+        )
+        assert figures[f"{mode}_generated_tokens"] == figures["padded_generated_tokens"] > 0
+        assert figures[f"{mode}_episodes_identical_to_padded"] == "2/2"  # greedy: the same turns, token for token
