@@ -17,16 +17,12 @@ bounded as the retrieval server's are. A token, when given, is required on every
 :func:`serve` refuses to bind beyond loopback without one.
 """
 
-import asyncio
-import itertools
-import json
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any  # no `from __future__ import annotations`: FastAPI reads these hints at run time
 
 import gymnasium as gym
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.errors import AgentGymError, ConfigError
 from agent_gym.serving.http_limits import (
@@ -38,13 +34,12 @@ from agent_gym.serving.http_limits import (
 )
 from agent_gym.serving.protocol import (
     EnvState,
-    ErrorCode,
     ObservationData,
     RemoteAction,
     ResetData,
     SpaceBounds,
 )
-from agent_gym.serving.session import EnvSession
+from agent_gym.serving.service import EnvService
 
 __all__ = ["EnvServerLimits", "create_app", "serve"]
 
@@ -80,22 +75,6 @@ class _StepRequest(BaseModel):
     request_id: str | None = Field(None, max_length=255)
 
 
-class _Capacity:
-    """Session slots; used from the event loop only, so a counter is enough."""
-
-    def __init__(self, limit: int):
-        self.limit, self.active = limit, 0
-
-    def take(self) -> bool:
-        if self.active >= self.limit:
-            return False
-        self.active += 1
-        return True
-
-    def give_back(self) -> None:
-        self.active -= 1
-
-
 def create_app(
     env_id: str,
     env_kwargs: dict[str, Any] | None = None,
@@ -121,42 +100,22 @@ def create_app(
     from fastapi.responses import JSONResponse
     from starlette.websockets import WebSocketState
 
-    from agent_gym import __version__
-    from agent_gym.registry import registered_envs
-
     limits = limits or EnvServerLimits()
     kwargs = dict(env_kwargs or {})
 
     make_env = make_env or (lambda: gym.make(env_id, **kwargs))
-
-    try:
-        probe = make_env()
-    except Exception as exc:  # noqa: BLE001 - any failure to make the env is a configuration problem
-        raise ConfigError(f"cannot make {env_id!r} with {kwargs}: {type(exc).__name__}: {exc}") from exc
-    bounds = SpaceBounds(max_action_chars=probe.action_space.max_length, max_messages=probe.observation_space.max_messages)
-    tool_schemas = getattr(probe.unwrapped, "tool_schemas", None)  # what native-tool policies and chat templates need
-    probe.close()
-    metadata = {
-        "name": env_id,
-        "description": registered_envs().get(env_id, ""),
-        "version": __version__,
-        "readme_content": None,
-        "author": None,
-        "documentation_url": None,
-        "env_kwargs": kwargs,
-        "bounds": bounds.model_dump(),
-        "tool_schemas": tool_schemas,
-    }
-    # Env calls block (tool latency, retrieval), so they run on threads: one per session, a few for HTTP.
-    workers = ThreadPoolExecutor(max_workers=limits.max_sessions + 4, thread_name_prefix="env-server")
-    capacity = _Capacity(limits.max_sessions)
-    session_ids = itertools.count(1)
-
-    async def in_thread(fn: Any, *args: Any) -> Any:
-        return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(workers, fn, *args), limits.step_timeout_s)
+    metadata = _metadata(env_id, kwargs, make_env)
+    service = EnvService(
+        env_id,
+        make_env,
+        max_sessions=limits.max_sessions,
+        idle_timeout_s=limits.idle_timeout_s,
+        step_timeout_s=limits.step_timeout_s,
+        max_message_bytes=limits.max_message_bytes,
+    )
 
     app = FastAPI(title=f"agent-gym env server: {env_id}", docs_url=None, redoc_url=None, openapi_url=None)
-    app.router.on_shutdown.append(lambda: workers.shutdown(wait=False, cancel_futures=True))
+    app.router.on_shutdown.append(service.shutdown)
 
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -184,20 +143,8 @@ def create_app(
         return EnvState(env_id=env_id).model_dump()
 
     async def stateless(reset: ResetData, action: RemoteAction | None) -> dict[str, Any]:
-        def run() -> ObservationData:
-            session = EnvSession(make_env(), env_id, "http")
-            try:
-                first = session.reset(reset)
-                if action is None:
-                    return first
-                stepped = session.step(action)
-                whole = stepped.observation.model_copy(update={"messages": session.state().history, "offset": 0})
-                return stepped.model_copy(update={"observation": whole})
-            finally:
-                session.close()
-
         try:
-            return (await in_thread(run)).model_dump()
+            return (await service.in_thread(service.stateless, reset, action)).model_dump()
         except TimeoutError:
             raise HTTPException(504, f"the env took longer than {limits.step_timeout_s:g} s") from None
         except AgentGymError as exc:
@@ -214,31 +161,11 @@ def create_app(
     @app.websocket("/ws")
     async def websocket(socket: WebSocket) -> None:
         await socket.accept()
-        if not capacity.take():
-            message = f"the server is at capacity ({capacity.limit} sessions); retry later or start another server"
-            await _send(
-                socket, _error(ErrorCode.CAPACITY_REACHED, message, active_sessions=capacity.active, max_sessions=capacity.limit)
-            )
-            await socket.close(code=1013)
-            return
-        session: EnvSession | None = None
-        stuck = False
         try:
-            try:
-                session = EnvSession(await in_thread(make_env), env_id, f"session-{next(session_ids)}")
-            except Exception as exc:  # noqa: BLE001 - reported to the client, which cannot go on
-                await _send(socket, _error(ErrorCode.FACTORY_ERROR, f"cannot make {env_id}: {type(exc).__name__}: {exc}"))
-                return
-            stuck = await _serve_session(socket, session, limits, in_thread)
+            await service.converse(socket)
         except WebSocketDisconnect:  # the client went away while being answered
             pass
         finally:
-            capacity.give_back()
-            if session is not None and not stuck:
-                try:
-                    workers.submit(session.close)
-                except RuntimeError:  # the server is shutting down; the process ends with its envs
-                    pass
             if socket.application_state == WebSocketState.CONNECTED and socket.client_state == WebSocketState.CONNECTED:
                 try:
                     await socket.close()
@@ -249,60 +176,32 @@ def create_app(
     return BearerToken(bounded, token) if token else bounded
 
 
-async def _serve_session(socket: Any, session: EnvSession, limits: EnvServerLimits, in_thread: Any) -> bool:
-    """Answer the session's messages until it closes, goes idle or an env call times out (then True: stuck)."""
-    while True:
-        try:
-            event = await asyncio.wait_for(socket.receive(), limits.idle_timeout_s)
-        except TimeoutError:
-            await _send(socket, _error(ErrorCode.SESSION_ERROR, f"no message for {limits.idle_timeout_s:g} s: session closed"))
-            return False
-        if event["type"] == "websocket.disconnect":
-            return False
-        raw = event.get("text") if event.get("text") is not None else (event.get("bytes") or b"").decode("utf-8", "replace")
-        if len(raw.encode("utf-8", "surrogatepass")) > limits.max_message_bytes:
-            await _send(socket, _error(ErrorCode.VALIDATION_ERROR, f"message over the limit of {limits.max_message_bytes} bytes"))
-            continue
-        try:
-            message = json.loads(raw)
-            kind = message.get("type") if isinstance(message, dict) else None
-        except (ValueError, RecursionError) as exc:
-            await _send(socket, _error(ErrorCode.INVALID_JSON, f"invalid JSON: {exc}"))
-            continue
-        if kind == "close":
-            return False
-        try:
-            if kind == "reset":
-                data = await in_thread(session.reset, ResetData.model_validate(message.get("data") or {}))
-                reply = {"type": "observation", "data": data}
-            elif kind == "step":
-                data = await in_thread(session.step, RemoteAction.model_validate(message.get("data")))
-                reply = {"type": "observation", "data": data}
-            elif kind == "state":
-                reply = {"type": "state", "data": session.state()}
-            else:
-                reply = _error(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind!r}; expected reset, step, state or close")
-        except ValidationError as exc:
-            reply = _error(ErrorCode.VALIDATION_ERROR, f"invalid {kind} data: {validation_problems(exc.errors(), skip=0)}")
-        except TimeoutError:
-            detail = f"the env took longer than {limits.step_timeout_s:g} s on {kind}: session closed (its env may be stuck)"
-            await _send(socket, _error(ErrorCode.SESSION_ERROR, detail))
-            return True
-        except Exception as exc:  # noqa: BLE001 - an env failure is reported; the session goes on
-            reply = _error(ErrorCode.EXECUTION_ERROR, f"{type(exc).__name__}: {exc}")
-        await _send(socket, reply)
+def _metadata(env_id: str, kwargs: dict[str, Any], make_env: Callable[[], gym.Env]) -> dict[str, Any]:
+    """``/metadata``: OpenEnv's fields, the env's arguments, and what a client needs to build its spaces and tools.
 
+    Makes (and closes) one env, so an env that cannot be made fails at start-up.
+    """
+    from agent_gym import __version__
+    from agent_gym.registry import registered_envs
 
-def _error(code: ErrorCode, message: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "error", "data": {"message": message, "code": code.value, **extra}}
-
-
-async def _send(socket: Any, reply: dict[str, Any]) -> None:
-    data = reply["data"]
-    if isinstance(data, BaseModel):
-        reply = {**reply, "data": data.model_dump()}
-    # ASCII escapes: a lone surrogate in a model's text survives the trip (UTF-8 cannot carry it).
-    await socket.send_text(json.dumps(reply))
+    try:
+        probe = make_env()
+    except Exception as exc:  # noqa: BLE001 - any failure to make the env is a configuration problem
+        raise ConfigError(f"cannot make {env_id!r} with {kwargs}: {type(exc).__name__}: {exc}") from exc
+    bounds = SpaceBounds(max_action_chars=probe.action_space.max_length, max_messages=probe.observation_space.max_messages)
+    tool_schemas = getattr(probe.unwrapped, "tool_schemas", None)  # what native-tool policies and chat templates need
+    probe.close()
+    return {
+        "name": env_id,
+        "description": registered_envs().get(env_id, ""),
+        "version": __version__,
+        "readme_content": None,
+        "author": None,
+        "documentation_url": None,
+        "env_kwargs": kwargs,
+        "bounds": bounds.model_dump(),
+        "tool_schemas": tool_schemas,
+    }
 
 
 def serve(
