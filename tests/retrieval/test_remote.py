@@ -93,7 +93,9 @@ def test_replicas_share_the_queries_and_a_dead_one_is_skipped():
             raise httpx.ConnectError("connection refused")
         return httpx.Response(200, json={"result": [[HIT]]})
 
-    both = _client(lambda r: (seen.append(r.url.host), httpx.Response(200, json={"result": [[HIT]]}))[1], "http://a.test,http://c.test")
+    both = _client(
+        lambda r: (seen.append(r.url.host), httpx.Response(200, json={"result": [[HIT]]}))[1], "http://a.test,http://c.test"
+    )
     for _ in range(4):
         both.search("q")
     assert seen == ["a.test", "c.test", "a.test", "c.test"]
