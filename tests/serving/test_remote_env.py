@@ -124,3 +124,17 @@ def test_a_users_own_env_class_is_served_too(tmp_path):
         turns = schema_calls(ArithmeticEnv()) + ["<answer>4</answer>"]
         assert _transcript(remote, [(1, None)], turns) == _transcript(ArithmeticEnv(), [(1, None)], turns)
         remote.close()
+
+
+def test_messages_over_the_size_limit_are_clear_errors(tmp_path):
+    args = ["KeyValueLookup-v0", "--max-message-bytes", "4096"]
+    with EnvServerProcess(args, env={"AGENT_GYM_CACHE": str(tmp_path)}) as process:
+        env = gym.make("agent-gym/Remote-v0", url=process.url, timeout_s=10)
+        env.reset(seed=0)
+        with pytest.raises(RemoteEnvError, match="VALIDATION_ERROR: message over the limit of 4096 bytes"):
+            env.step("x" * 5000)
+        env.step("the session goes on")
+        calls = [{"type": "function", "function": {"name": "lookup", "arguments": "{}" + " " * 100}}] * 200
+        with pytest.raises(RemoteEnvError, match=r"went away during a step \(ConnectionClosedError: received 1009"):
+            env.step({"role": "assistant", "content": "", "tool_calls": calls})  # over 4x the limit: the protocol cuts it
+        env.close()
