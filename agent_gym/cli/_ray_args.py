@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from agent_gym.errors import ConfigError
-from agent_gym.rollout.ray_pool import RayOptions
+from agent_gym.rollout.ray_pool import RayOptions, ray_options
 
-__all__ = ["add_ray_arguments", "ray_options"]
+__all__ = ["add_ray_arguments", "parse_ray"]
 
 
 def add_ray_arguments(parser: argparse.ArgumentParser, *, envs_per_worker: bool = True) -> None:
@@ -31,7 +30,7 @@ def add_ray_arguments(parser: argparse.ArgumentParser, *, envs_per_worker: bool 
     group.add_argument("--max-attempts", type=int, default=2, help="tries per episode before it is recorded failed (default 2)")
 
 
-def ray_options(args: argparse.Namespace) -> RayOptions | None:
+def parse_ray(args: argparse.Namespace) -> RayOptions | None:
     """The parsed flags as :class:`RayOptions`, or None without ``--ray``.
 
     Raises:
@@ -40,20 +39,10 @@ def ray_options(args: argparse.Namespace) -> RayOptions | None:
     """
     if args.ray is None:
         return None
-    from pydantic import ValidationError
-
     from agent_gym.utils.extras import require_extra
 
     require_extra("ray", "--ray")
     sizes = {"envs_per_worker": args.envs_per_worker} if hasattr(args, "envs_per_worker") else {}
-    try:
-        return RayOptions(
-            address=args.ray,
-            workers=args.workers,
-            episode_timeout_s=args.episode_timeout,
-            max_attempts=args.max_attempts,
-            **sizes,
-        )
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise ConfigError(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}") from None
+    return ray_options(
+        address=args.ray, workers=args.workers, episode_timeout_s=args.episode_timeout, max_attempts=args.max_attempts, **sizes
+    )

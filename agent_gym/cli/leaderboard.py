@@ -14,7 +14,7 @@ import sys
 import time
 
 from agent_gym.cli._pairs import parse_pairs
-from agent_gym.cli._ray_args import add_ray_arguments, ray_options
+from agent_gym.cli._ray_args import add_ray_arguments, parse_ray
 from agent_gym.errors import AgentGymError, ConfigError
 
 __all__ = ["main"]
@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
             policy_options={**DEFAULT_POLICY_OPTIONS, **parse_pairs(args.policy_arg, "--policy-arg")},
             bootstrap_resamples=args.bootstrap,
         ).check_names()
-        result, outputs = run_leaderboard(config, args.out, progress=not args.no_progress, ray=ray_options(args))
+        result, outputs = run_leaderboard(config, args.out, progress=not args.no_progress, ray=parse_ray(args))
     except ValidationError as exc:
         print(f"agent-gym leaderboard: invalid option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2

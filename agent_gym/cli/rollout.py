@@ -19,7 +19,7 @@ from typing import Any
 
 from agent_gym.cli._env_args import add_env_arguments, make_env
 from agent_gym.cli._pairs import parse_pairs
-from agent_gym.cli._ray_args import add_ray_arguments, ray_options
+from agent_gym.cli._ray_args import add_ray_arguments, parse_ray
 from agent_gym.errors import AgentGymError
 
 __all__ = ["main"]
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     from agent_gym.rollout import RolloutEngine
 
     try:
-        ray = ray_options(args)
+        ray = parse_ray(args)
         make_env(args).close()  # fail fast on an unknown id or bad kwargs, before loading a model
         build = _policy_factory(args.policy, parse_pairs(args.policy_arg, "--policy-arg"))
         envs = functools.partial(make_env, args)

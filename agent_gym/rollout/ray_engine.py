@@ -29,7 +29,7 @@ from agent_gym.errors import ConfigError
 from agent_gym.rollout.engine import EnvSpec, RolloutEngine, RolloutStats
 from agent_gym.rollout.jsonl import EpisodeWriter
 from agent_gym.rollout.policy import Policy
-from agent_gym.rollout.ray_pool import ActorPool, EpisodeFailure, connect
+from agent_gym.rollout.ray_pool import ActorPool, EpisodeFailure, ray_options
 from agent_gym.types import Episode
 
 __all__ = ["RayRolloutEngine", "RolloutWorker"]
@@ -67,17 +67,13 @@ class RayRolloutEngine:
         env: A registered env id or a picklable factory of fresh env instances.
         policy: A picklable Policy, or a zero-argument factory of one (a class such as ``OraclePolicy``, or
             ``functools.partial(make_policy, "embedded")``); each worker builds its own.
-        address: The Ray cluster (``auto``: the one this machine belongs to, else a local one; or
-            ``HOST:PORT``); ignored when this process is already connected.
-        workers: Rollout actors.
-        envs_per_worker: Env instances per actor (its engine's ``concurrency``), and episodes per unit.
         max_batch: Most histories per ``policy.act`` call in a worker; None means ``envs_per_worker``.
         env_kwargs: ``gym.make`` arguments when ``env`` is an id.
         reset_options: ``options`` passed to every ``reset``.
-        episode_timeout_s: Longest a unit of episodes may run before its worker is killed and it is retried.
-        max_attempts: Tries per episode before it is recorded as failed.
-        worker_cpus: CPUs each actor reserves in Ray's scheduler.
         progress: Show a tqdm progress bar.
+        **cluster: :class:`~agent_gym.rollout.ray_pool.RayOptions` fields: ``address``, ``workers``,
+            ``envs_per_worker`` (each worker's engine ``concurrency``, and the episodes of one Ray call),
+            ``episode_timeout_s``, ``max_attempts``, ``worker_cpus``.
     """
 
     def __init__(
@@ -85,37 +81,25 @@ class RayRolloutEngine:
         env: EnvSpec,
         policy: PolicySource,
         *,
-        address: str = "auto",
-        workers: int = 2,
-        envs_per_worker: int = 4,
         max_batch: int | None = None,
         env_kwargs: dict[str, Any] | None = None,
         reset_options: dict[str, Any] | None = None,
-        episode_timeout_s: float | None = 600.0,
-        max_attempts: int = 2,
-        worker_cpus: float = 1.0,
         progress: bool = False,
+        **cluster: Any,
     ):
-        if envs_per_worker < 1:
-            raise ConfigError(f"envs_per_worker must be >= 1, got {envs_per_worker}")
         if not (isinstance(policy, Policy) or callable(policy)):
             raise ConfigError(f"{policy!r} is neither a Policy nor a factory of one")
         if not isinstance(env, str) and not callable(env):
             raise ConfigError(f"env must be a registered id or a factory returning an env, got {type(env).__name__}")
-        self.env = env
-        self.policy = policy
-        self.address = address
-        self.envs_per_worker = envs_per_worker
-        self.engine_kwargs = {
-            "concurrency": envs_per_worker,
+        self.options = ray_options(**cluster)
+        engine_kwargs = {
+            "concurrency": self.options.envs_per_worker,
             "max_batch": max_batch,
             "env_kwargs": dict(env_kwargs or {}),
             "reset_options": dict(reset_options or {}),
         }
-        self.worker_cpus = worker_cpus
         self.progress = progress
-        self._pool_options = {"workers": workers, "timeout_s": episode_timeout_s, "max_attempts": max_attempts}
-        self._pool: ActorPool | None = None
+        self._pool = ActorPool(RolloutWorker, (env, policy, engine_kwargs), self.options)
         self.stats: RolloutStats | None = None
         """Timings of the last run, summed over the workers' engines (``wall_s`` is the driver's)."""
         self.failures: list[EpisodeFailure] = []
@@ -139,9 +123,9 @@ class RayRolloutEngine:
             raise ConfigError(f"need one options entry per seed, got {len(options)} for {len(seeds)} seeds")
         per_episode = [dict(o) if o else None for o in (options or [None] * len(seeds))]
         started = time.perf_counter()
-        pool = self._workers()
+        pool = self._pool  # workers start with the first unit, and stay for the next run
         replaced_before = pool.replaced
-        size = self.envs_per_worker
+        size = self.options.envs_per_worker
         units = [list(range(start, min(start + size, len(seeds)))) for start in range(0, len(seeds), size)]
         results: list[Episode | None] = [None] * len(seeds)
         self.failures, totals = [], dict.fromkeys(("turns", "policy_calls", "policy_errors", "policy_s"), 0.0)
@@ -185,26 +169,13 @@ class RayRolloutEngine:
 
     def close(self) -> None:
         """Kill the workers (the next :meth:`run` starts new ones)."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        self._pool.close()
 
     def __enter__(self) -> RayRolloutEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _workers(self) -> ActorPool:
-        """The actor pool, made on first use (workers start lazily, and are kept between runs)."""
-        if self._pool is None:
-            import ray
-
-            connect(self.address)
-            actor = ray.remote(num_cpus=self.worker_cpus, max_restarts=0)(RolloutWorker).options(scheduling_strategy="SPREAD")
-            env, policy, kwargs = self.env, self.policy, self.engine_kwargs
-            self._pool = ActorPool(lambda: actor.remote(env, policy, kwargs), **self._pool_options)
-        return self._pool
 
 
 def _write_failures(out: Path, failures: list[EpisodeFailure], seeds: list[int]) -> None:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.errors import ConfigError
 
-__all__ = ["ActorPool", "EpisodeFailure", "RayOptions", "connect"]
+__all__ = ["ActorPool", "EpisodeFailure", "RayOptions", "connect", "ray_options"]
 
 _POLL_S = 0.5  # longest wait between deadline checks
 
@@ -65,6 +65,25 @@ class RayOptions(BaseModel):
     """CPUs each actor reserves in Ray's scheduler."""
 
 
+def ray_options(**fields: Any) -> RayOptions:
+    """:class:`RayOptions` from keyword arguments; a bad value is a :class:`~agent_gym.errors.ConfigError`.
+
+    Example:
+        >>> ray_options(workers=0)
+        Traceback (most recent call last):
+        ...
+        agent_gym.errors.ConfigError: Ray option workers=0: Input should be greater than or equal to 1
+    """
+    from pydantic import ValidationError
+
+    try:
+        return RayOptions(**fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(map(str, error["loc"]))
+        raise ConfigError(f"Ray option {name}={fields.get(name, '')!r}: {error['msg']}") from None
+
+
 @dataclass
 class _Unit:
     items: list[Any]
@@ -97,32 +116,24 @@ def connect(address: str) -> None:
 
 
 class ActorPool:
-    """Actors made by ``spawn`` playing units through ``call``, with retries, a time limit and replacements.
+    """Actors of ``worker_cls`` playing units through ``call``, with retries, a time limit and replacements.
+
+    Connects to the cluster of ``options.address`` (see :func:`connect`) when the first actor starts; actors
+    reserve ``options.worker_cpus`` and are spread over the nodes.
 
     Args:
-        spawn: Creates one actor (a Ray actor handle); called again for every actor that is replaced.
-        workers: Actors playing at once.
-        timeout_s: Longest a unit may run before its actor is killed; None for no limit.
-        max_attempts: Tries per item before it is recorded as failed.
+        worker_cls: The actor's class (a plain class; it is made a Ray actor here).
+        args: Its constructor's arguments (pickled once per actor started).
+        options: Workers, time limit and attempts.
         split_retries: Play a unit that failed again item by item (True) or whole.
     """
 
-    def __init__(
-        self,
-        spawn: Callable[[], Any],
-        *,
-        workers: int,
-        timeout_s: float | None = None,
-        max_attempts: int = 2,
-        split_retries: bool = True,
-    ):
-        if workers < 1 or max_attempts < 1 or (timeout_s is not None and timeout_s <= 0):
-            raise ConfigError(f"need workers >= 1, max_attempts >= 1, timeout_s > 0; got {workers}, {max_attempts}, {timeout_s}")
-        self.spawn = spawn
-        self.workers = workers
-        self.timeout_s = timeout_s
-        self.max_attempts = max_attempts
+    def __init__(self, worker_cls: type, args: tuple[Any, ...], options: RayOptions, *, split_retries: bool = True):
+        self.worker_cls = worker_cls
+        self.args = args
+        self.options = options
         self.split_retries = split_retries
+        self._actor_cls: Any = None
         self.actors: list[Any] = []
         """The live actors (idle ones are reused by the next :meth:`run`)."""
         self.replaced = 0
@@ -143,10 +154,11 @@ class ActorPool:
         idle = list(self.actors)
         try:
             while queue or running:
-                while queue and (idle or len(self.actors) < self.workers):
+                while queue and (idle or len(self.actors) < self.options.workers):
                     actor = idle.pop() if idle else self._new_actor()
                     unit = queue.pop()
-                    deadline = time.monotonic() + self.timeout_s if self.timeout_s is not None else None
+                    timeout_s = self.options.episode_timeout_s
+                    deadline = time.monotonic() + timeout_s if timeout_s is not None else None
                     running[call(actor, unit.items)] = _Running(unit, actor, deadline)
                 yield from self._wait(running, queue, idle, ray)
         finally:
@@ -165,7 +177,13 @@ class ActorPool:
         self.actors = []
 
     def _new_actor(self) -> Any:
-        actor = self.spawn()
+        if self._actor_cls is None:
+            import ray
+
+            connect(self.options.address)
+            remote = ray.remote(num_cpus=self.options.worker_cpus, max_restarts=0)(self.worker_cls)
+            self._actor_cls = remote.options(scheduling_strategy="SPREAD")
+        actor = self._actor_cls.remote(*self.args)
         self.actors.append(actor)
         return actor
 
@@ -195,7 +213,7 @@ class ActorPool:
             if job.deadline is not None and now >= job.deadline and ref in running:
                 del running[ref]
                 self._drop(job.actor, running, queue, ray)
-                yield from self._retry(job.unit, f"timed out after {self.timeout_s:g} s", queue)
+                yield from self._retry(job.unit, f"timed out after {self.options.episode_timeout_s:g} s", queue)
 
     def _drop(self, actor: Any, running: dict[Any, _Running], queue: list[_Unit], ray: Any) -> None:
         """Kill and forget an actor; its other units (none while one unit runs per actor) are queued again."""
@@ -208,7 +226,7 @@ class ActorPool:
                 queue.append(job.unit)
 
     def _retry(self, unit: _Unit, reason: str, queue: list[_Unit]) -> Iterator[tuple[Any, EpisodeFailure]]:
-        if unit.attempt >= self.max_attempts:
+        if unit.attempt >= self.options.max_attempts:
             for item in unit.items:
                 yield item, EpisodeFailure(index=int(item), reason=reason, attempts=unit.attempt)
             return

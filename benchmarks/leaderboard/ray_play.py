@@ -17,7 +17,7 @@ import gymnasium as gym
 from agent_gym.baselines.method import PlayedEpisode
 
 from agent_gym.rollout.policy import Policy
-from agent_gym.rollout.ray_pool import ActorPool, EpisodeFailure, RayOptions, connect
+from agent_gym.rollout.ray_pool import ActorPool, EpisodeFailure, RayOptions
 
 from .config import LeaderboardConfig
 from .runner import Batch, LeaderboardRun, PolicyLoader, make_method, play_batch, policy_spec
@@ -59,20 +59,9 @@ class LeaderboardWorker:
 
 def play_on_ray(run: LeaderboardRun, batches: list[Batch], options: RayOptions, bar: Any) -> list[str]:
     """Play ``batches`` of ``run`` on Ray workers, storing each episode as it arrives; return the failures as notes."""
-    import ray
-
     if not batches:
         return []
-    connect(options.address)
-    actor = ray.remote(num_cpus=options.worker_cpus, max_restarts=0)(LeaderboardWorker).options(scheduling_strategy="SPREAD")
-    config, loader = run.config.model_dump(mode="json"), run.policy_loader
-    pool = ActorPool(
-        lambda: actor.remote(config, loader),
-        workers=options.workers,
-        timeout_s=options.episode_timeout_s,
-        max_attempts=options.max_attempts,
-        split_retries=False,
-    )
+    pool = ActorPool(LeaderboardWorker, (run.config.model_dump(mode="json"), run.policy_loader), options, split_retries=False)
     payloads = [batch.model_dump(mode="json") for batch in batches]
     units = [[i] for i in range(len(batches))]
     failures: list[str] = []
