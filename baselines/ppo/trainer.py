@@ -93,6 +93,9 @@ class PPOTrainer:
         self.device = check_machine(self.config.use_cpu, self.config.bf16)
         self.pad_id = pad_id
         self.model = PolicyWithValue(policy, seed=self.config.seed).to(self.device)
+        if self.config.gradient_checkpointing:
+            inner = policy.get_base_model() if hasattr(policy, "peft_config") else policy
+            inner.activation_checkpointing_enable()  # use_reentrant=False: works with a frozen base under LoRA
         # The KL's reference: the policy's trainable weights as they start (no second model; see Reference).
         self.reference = Reference(self.model.policy) if self.config.kl_coef > 0 else None
         lr = self.config.learning_rate

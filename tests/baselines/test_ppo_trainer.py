@@ -160,3 +160,22 @@ def test_resume_from_a_damaged_state_file_says_which_checkpoint(make_lm, make_ba
         f"checkpoint {checkpoint} is damaged (PytorchStreamReader failed reading zip archive: failed finding central "
         "directory); delete it to resume from the one before, or use a new --output-dir"
     )
+
+
+def test_gradient_checkpointing_changes_no_number(make_lm, make_batch):
+    from agent_gym.baselines.policies.adapters import lora_config
+    from peft import get_peft_model
+
+    results = []
+    for checkpointing in (False, True):
+        config = CONFIG.model_copy(update={"gradient_checkpointing": checkpointing, "minibatch_size": 4})
+        trainer = PPOTrainer(get_peft_model(make_lm(0), lora_config(2)), config)
+        metrics = trainer.step(make_batch(5, n=4, turns=2))
+        weights = {k: v.detach().clone() for k, v in trainer.policy.named_parameters() if v.requires_grad}
+        results.append((metrics, weights, trainer.policy.get_base_model().model.gradient_checkpointing))
+    (plain, plain_weights, off), (checkpointed, checkpointed_weights, on) = results
+    assert not off and on
+    assert plain["loss"] == pytest.approx(checkpointed["loss"], abs=1e-6)
+    assert plain["grad_norm"] == pytest.approx(checkpointed["grad_norm"], rel=1e-4)
+    for name, value in plain_weights.items():
+        assert torch.allclose(value, checkpointed_weights[name], atol=1e-6), name
