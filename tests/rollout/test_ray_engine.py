@@ -91,6 +91,17 @@ def test_rollout_takes_the_ray_cluster_as_an_option(cluster):
     assert rollout("KeyValueLookup-v0", OraclePolicy, n_episodes=4, ray=cluster, workers=2, envs_per_worker=2) == local
 
 
+def test_bad_ray_options_and_policies_are_one_line_errors_before_anything_starts(tmp_path, capsys):
+    out = str(tmp_path / "x.jsonl")
+    assert main(["rollout", "KeyValueLookup-v0", "--ray", "auto", "--workers", "0", "--out", out]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "agent-gym rollout: Ray option workers=0: Input should be greater than or equal to 1"
+    )
+    with pytest.raises(SystemExit):
+        main(["rollout", "KeyValueLookup-v0", "--policy", "oracel", "--out", out])
+    assert "Did you mean 'oracle'?" in capsys.readouterr().err
+
+
 def test_greedy_embedded_episodes_are_the_same_bytes_as_the_local_engine(cluster, tmp_path):
     from agent_gym.baselines.policies import make_policy
 
