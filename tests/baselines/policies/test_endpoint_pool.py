@@ -120,3 +120,16 @@ def test_two_llama_cpp_servers_one_killed_mid_run_lose_no_turn(tmp_path):
     assert all(s.info["policy"]["error"] is None for s in steps), [s.info["policy"]["error"] for s in steps]
     assert sent_before_kill[b.url] > 0 and sent_before_kill[a.url] > 0  # both served before the kill
     assert policy.pool.sent[a.url] > sent_before_kill[a.url]  # and a carried on alone
+
+
+def test_the_rollout_command_takes_several_servers_as_one_policy(tmp_path, capsys):
+    from agent_gym.cli.main import main
+    from agent_gym.rollout import read_episodes
+
+    spec = "http://127.0.0.1:9/v1,http://127.0.0.1:19/v1#smollm2"  # nothing listens: every turn is a policy error
+    out = tmp_path / "x.jsonl"
+    argv = ["rollout", "KeyValueLookup-v0", "--policy", spec, "-p", "max_retries=0", "-n", "1", "-o", str(out), "--no-progress"]
+    assert main(argv) == 0
+    steps = next(read_episodes(out)).steps
+    assert steps and all("ConnectError" in s.info["policy"]["error"] for s in steps)
+    assert f"{len(steps)} policy errors" in capsys.readouterr().out
