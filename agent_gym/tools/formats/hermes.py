@@ -79,6 +79,8 @@ class HermesFormat(ToolFormat):
         text = action_text(action)
         calls: list[ToolCall] = []
         failures: list[ToolFailure] = []
+        outside: list[str] = []  # the text around the well-formed calls: an argument may quote "<answer>" itself
+        kept_from = 0
         position = text.find(_OPEN)
         while position != -1:
             start = _WS.match(text, position + len(_OPEN)).end()
@@ -95,10 +97,14 @@ class HermesFormat(ToolFormat):
                 )
             else:
                 end += len(_CLOSE)
+            outside.append(text[kept_from:position])
+            kept_from = end
             parsed = parse_call_object(obj)
             (calls if isinstance(parsed, ToolCall) else failures).append(parsed)
             position = text.find(_OPEN, end)
-        return ParsedTurn(tool_calls=tuple(calls), answer=extract_answer(text), failures=tuple(failures))
+        outside.append(text[kept_from:])
+        answer = extract_answer("".join(outside))
+        return ParsedTurn(tool_calls=tuple(calls), answer=answer, failures=tuple(failures))
 
     def render_turn(self, calls: Sequence[ToolCall] = (), answer: str | None = None, thought: str = "") -> str:
         parts = [thought] if thought else []

@@ -98,6 +98,15 @@ def test_hermes_reads_json_containing_the_closing_tag():
     assert HermesFormat().parse(text, TOOLS).tool_calls[0].arguments == {"query": "a </tool_call> b"}
 
 
+def test_hermes_answer_tags_quoted_inside_a_call_are_not_the_answer():
+    """A search for the literal text "<answer></answer>" once ended the episode with an empty answer."""
+    fmt = HermesFormat()
+    turn = fmt.parse('<tool_call>{"name": "search", "arguments": {"query": "<answer></answer>"}}</tool_call>', TOOLS)
+    assert turn.answer is None and turn.tool_calls[0].arguments == {"query": "<answer></answer>"}
+    both = fmt.parse('<tool_call>{"name": "search", "arguments": {"query": "<answer>x</answer>"}}</tool_call> <answer>Paris</answer>', TOOLS)
+    assert both.answer == "Paris"
+
+
 def test_hermes_reports_each_broken_call_and_keeps_the_good_ones():
     text = (
         '<tool_call>{"name": "search", "arguments": {"query": "ok"}}</tool_call>'
