@@ -64,17 +64,30 @@ def _policy(embedded_model, **options):
     from agent_gym.baselines.policies import TransformersPolicy
 
     model, tokenizer = embedded_model
-    return TransformersPolicy(model, tokenizer=tokenizer, max_new_tokens=24, batch_size=16, **options)
+    return TransformersPolicy(model, tokenizer=tokenizer, max_new_tokens=16, batch_size=16, **options)
+
+
+@pytest.fixture(scope="module")
+def padded_episodes(embedded_model):
+    """``padded_episodes(concurrency, n, temperature)``: the reference episodes, played once per module."""
+    played = {}
+
+    def get(concurrency: int, n: int, temperature: float):
+        if (concurrency, n, temperature) not in played:
+            policy = _policy(embedded_model, kv_reuse=False, continuous_batching=False, temperature=temperature)
+            assert policy._decoder is None
+            played[concurrency, n, temperature] = _episodes(policy, concurrency, n)[0]
+        return played[concurrency, n, temperature]
+
+    return get
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("concurrency,n", [(1, 2), (16, 16)])
+@pytest.mark.parametrize("concurrency,n", [(1, 2), (16, 16)])  # the reference of each is played once
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
 @pytest.mark.parametrize("reuse", [True, False])
-def test_episodes_match_the_padded_full_prefill_path(embedded_model, concurrency, n, temperature, reuse):
-    reference_policy = _policy(embedded_model, kv_reuse=False, continuous_batching=False, temperature=temperature)
-    assert reference_policy._decoder is None
-    reference, _ = _episodes(reference_policy, concurrency, n)
+def test_episodes_match_the_padded_full_prefill_path(embedded_model, padded_episodes, concurrency, n, temperature, reuse):
+    reference = padded_episodes(concurrency, n, temperature)
     policy = _policy(embedded_model, kv_reuse=reuse, continuous_batching=True, temperature=temperature)
     assert policy.streaming
     candidate, _ = _episodes(policy, concurrency, n)
