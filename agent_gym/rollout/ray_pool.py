@@ -14,7 +14,8 @@ episode indices, played by one actor call) and get back, for every item exactly 
 A unit played again is split into single items (``split_retries``), so one bad episode cannot take its
 neighbours down twice; the leaderboard keeps its batches whole instead, because a batch's members are part of
 its episodes' identity. An item that failed ``max_attempts`` times comes back as an :class:`EpisodeFailure`
-with the last reason. Each actor plays one unit at a time, so a unit's clock starts when it is submitted.
+with the last reason. Each actor plays one unit at a time, so a unit's clock starts when it is submitted (the
+start-up of a fresh actor, e.g. loading a model, counts: keep the time limit well above it).
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ class ActorPool:
                 yield from self._retry(job.unit, _reason(exc), queue)
                 continue
             except ray.exceptions.RayError as exc:  # the actor (or its node) is gone
-                self._drop(job.actor, running, queue, ray)
+                self._drop(job.actor, ray)
                 yield from self._retry(job.unit, f"the worker died ({type(exc).__name__})", queue)
                 continue
             idle.append(job.actor)
@@ -210,20 +211,16 @@ class ActorPool:
             yield from zip(job.unit.items, results, strict=True)
         now = time.monotonic()
         for ref, job in list(running.items()):
-            if job.deadline is not None and now >= job.deadline and ref in running:
+            if job.deadline is not None and now >= job.deadline:
                 del running[ref]
-                self._drop(job.actor, running, queue, ray)
+                self._drop(job.actor, ray)
                 yield from self._retry(job.unit, f"timed out after {self.options.episode_timeout_s:g} s", queue)
 
-    def _drop(self, actor: Any, running: dict[Any, _Running], queue: list[_Unit], ray: Any) -> None:
-        """Kill and forget an actor; its other units (none while one unit runs per actor) are queued again."""
+    def _drop(self, actor: Any, ray: Any) -> None:
+        """Kill and forget an actor (it was playing one unit: the caller retries it)."""
         ray.kill(actor, no_restart=True)
         self.actors = [a for a in self.actors if a is not actor]
         self.replaced += 1
-        for ref, job in list(running.items()):
-            if job.actor is actor:
-                del running[ref]
-                queue.append(job.unit)
 
     def _retry(self, unit: _Unit, reason: str, queue: list[_Unit]) -> Iterator[tuple[Any, EpisodeFailure]]:
         if unit.attempt >= self.options.max_attempts:
