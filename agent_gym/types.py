@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent_gym.failures import FailureKind, ToolFailure  # re-exported: the failure boundary is their home
 
@@ -21,6 +21,7 @@ __all__ = [
     "FailureKind",
     "Message",
     "ParsedTurn",
+    "PolicyRecord",
     "Role",
     "StepRecord",
     "Task",
@@ -65,7 +66,6 @@ class ToolCall(_Frozen):
             "type": "function",
             "function": {"name": self.name, "arguments": json.dumps(self.arguments, ensure_ascii=False)},
         }
-
 
 
 class ParsedTurn(_Frozen):
@@ -160,6 +160,31 @@ class Message(_Frozen):
         return cls.model_validate(dict(data))
 
 
+class PolicyRecord(_Frozen):
+    """What the policy did on one turn, as a rollout records it beside the env's ``info`` (a trainer's input)."""
+
+    seed: int | None = None
+    """The sampling seed the policy got for this turn (:func:`~agent_gym.rollout.episode.turn_seed`)."""
+    token_ids: tuple[int, ...] | None = None
+    """The generated ids exactly as sampled (token-aware policies), else None."""
+    logprobs: tuple[float, ...] | None = None
+    """Sampling log-probability of each generated id, else None."""
+    n_prompt_tokens: int | None = None
+    """Length of the prompt the turn was generated from (after truncation), else None."""
+    env_delta_ids: tuple[int, ...] | None = None
+    """The env's tokens this turn's prompt added after the previous turn's generated ids, as the policy fed them
+    (:meth:`~agent_gym.rollout.chat_tokens.ChatTokenizer.env_delta`); None when the policy did not build its
+    prompt that way (a first turn, a text policy, a fresh render): the trajectory builder then computes them."""
+    env_delta_exact: bool | None = None
+    """Whether ``env_delta_ids`` followed the template's rendering exactly (False: a documented template
+    exception); None with ``env_delta_ids``."""
+    error: str | None = None
+    """Why the policy produced no turn (the env then received an empty turn), else None."""
+
+
+_LEGACY_POLICY_KEYS = frozenset({"seed", "token_ids", "logprobs", "n_prompt_tokens", "error"})
+
+
 class StepRecord(_Frozen):
     """One transition of an episode, as recorded by the rollout layer."""
 
@@ -174,7 +199,22 @@ class StepRecord(_Frozen):
     terminated: bool
     truncated: bool
     info: dict[str, Any] = Field(default_factory=dict)
-    """The env's JSON-serialisable ``info`` for this step."""
+    """The env's JSON-serialisable ``info`` for this step, as the env returned it."""
+    policy: PolicyRecord | None = None
+    """The policy's side of the turn; None for a step no policy turn went into (an agent that was not acting)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_policy(cls, data: Any) -> Any:
+        # Episodes written before the record had its own field kept it in info["policy"]: move it out. Only
+        # a record without the field whose info["policy"] has exactly the old keys moves; an env's own
+        # info["policy"] stays where it is.
+        if isinstance(data, dict) and "policy" not in data and isinstance(data.get("info"), dict):
+            old = data["info"].get("policy")
+            if isinstance(old, dict) and set(old) == _LEGACY_POLICY_KEYS:
+                info = {k: v for k, v in data["info"].items() if k != "policy"}
+                return {**data, "info": info, "policy": old}
+        return data
 
 
 class Episode(_Frozen):

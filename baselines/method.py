@@ -13,11 +13,9 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict
 
-from agent_gym.rollout.policy import PolicyTurn
-from agent_gym.tools.formats import action_text
-from agent_gym.types import Episode, StepRecord
+from agent_gym.types import Episode, PolicyRecord
 
-__all__ = ["Method", "PlayedEpisode", "TaskSpec", "make_episode", "played_episode", "step_record", "turn_tokens"]
+__all__ = ["Method", "PlayedEpisode", "TaskSpec", "played_episode"]
 
 
 class TaskSpec(BaseModel):
@@ -59,56 +57,23 @@ class Method(Protocol):
         ...
 
 
-def turn_tokens(turns: Sequence[PolicyTurn]) -> tuple[int | None, int | None]:
-    """Total generated and prompt tokens of some turns; None for a total when any turn did not report it.
+def played_episode(episode: Episode) -> PlayedEpisode:
+    """An episode with the policy's cost, read from each step's :class:`~agent_gym.types.PolicyRecord`.
 
     Example:
-        >>> turn_tokens([PolicyTurn(text="a", token_ids=(1, 2)), PolicyTurn(text="b", token_ids=(3,))])
-        (3, None)
+        >>> from agent_gym.types import PolicyRecord, StepRecord
+        >>> step = StepRecord(turn=1, action="a", reward=0.0, reward_components={}, terminated=True, truncated=False,
+        ...                   policy=PolicyRecord(token_ids=(1, 2), n_prompt_tokens=7))
+        >>> played = played_episode(Episode(env_id="X-v0", seed=0, messages=(), steps=(step,)))
+        >>> played.generated_tokens, played.prompt_tokens, played.policy_errors
+        (2, 7, ())
     """
-    generated = None if any(t.token_ids is None for t in turns) else sum(len(t.token_ids or ()) for t in turns)
-    prompt = None if any(t.prompt_token_ids is None for t in turns) else sum(len(t.prompt_token_ids or ()) for t in turns)
-    return generated, prompt
-
-
-def played_episode(episode: Episode) -> PlayedEpisode:
-    """A rollout engine's episode with the policy's cost, read from each step's ``info["policy"]`` record."""
-    records = [step.info.get("policy") or {} for step in episode.steps]
-    generated = None if any(r.get("token_ids") is None for r in records) else sum(len(r["token_ids"]) for r in records)
-    prompt = None if any(r.get("n_prompt_tokens") is None for r in records) else sum(r["n_prompt_tokens"] for r in records)
+    records = [step.policy or PolicyRecord() for step in episode.steps]
+    generated = None if any(r.token_ids is None for r in records) else sum(len(r.token_ids or ()) for r in records)
+    prompt = None if any(r.n_prompt_tokens is None for r in records) else sum(r.n_prompt_tokens or 0 for r in records)
     return PlayedEpisode(
         episode=episode,
         generated_tokens=generated,
         prompt_tokens=prompt,
-        policy_errors=tuple(str(r["error"]) for r in records if r.get("error")),
-    )
-
-
-def step_record(action: Any, reward: float, terminated: bool, truncated: bool, info: dict[str, Any]) -> StepRecord:
-    """The :class:`StepRecord` of one ``env.step(action)`` result."""
-    return StepRecord(
-        turn=int(info.get("turn", 0)),
-        action=action_text(action),
-        reward=float(reward),
-        reward_components=dict(info.get("reward_components", {})),
-        terminated=bool(terminated),
-        truncated=bool(truncated),
-        info=dict(info),
-    )
-
-
-def make_episode(
-    env: gym.Env, task: TaskSpec, messages: Sequence[dict[str, Any]], steps: Sequence[StepRecord], reset_info: dict[str, Any]
-) -> Episode:
-    """The :class:`Episode` of a finished task; outcome metrics come from the last step's ``info["metrics"]``."""
-    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
-    metrics = dict(steps[-1].info.get("metrics") or {}) if steps else {}
-    return Episode(
-        env_id=env_id,
-        seed=task.seed,
-        task_id=str(reset_info.get("task_id", "")),
-        messages=tuple(dict(m) for m in messages),
-        steps=tuple(steps),
-        reset_info=dict(reset_info),
-        metrics={k: float(v) for k, v in metrics.items()},
+        policy_errors=tuple(r.error for r in records if r.error),
     )

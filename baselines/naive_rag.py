@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import gymnasium as gym
-from agent_gym.baselines.method import PlayedEpisode, TaskSpec, make_episode, step_record, turn_tokens
+from agent_gym.baselines.method import PlayedEpisode, TaskSpec, played_episode
 
 from agent_gym.errors import ConfigError
-from agent_gym.rollout.episode import policy_record, turn_seed
+from agent_gym.rollout.episode import EpisodeState, act, env_id
 from agent_gym.rollout.policy import Policy
 from agent_gym.tools.formats import extract_answer
 
@@ -112,34 +112,23 @@ class NaiveRAG:
                 yield start + i, played
 
     def _play_batch(self, envs: Sequence[gym.Env], tasks: Sequence[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode]]:
-        prompts, resets, titles = [], [], []
-        for env, task in zip(envs, tasks, strict=True):
-            _, info = env.reset(seed=task.seed, options=dict(task.options))
-            question = str(info.get("question") or env.unwrapped.task.prompt)
+        prompts, states, titles = [], [], []
+        for i, (env, task) in enumerate(zip(envs, tasks, strict=True)):
+            state = EpisodeState(i, task.seed, env_id(env))
+            _, state.reset_info = env.reset(seed=task.seed, options=dict(task.options))
+            question = str(state.reset_info.get("question") or env.unwrapped.task.prompt)
             passages = list(self._retriever_of(env).search(question, self.k))
             prompts.append(rag_prompt(question, passages))
-            resets.append(info)
+            states.append(state)
             titles.append([str(getattr(p, "title", "")) for p in passages])
-        seeds = [turn_seed(t.seed, 1) for t in tasks]
-        turns = self.policy.act(prompts, tools=None, seeds=seeds)
-        for i, (env, turn) in enumerate(zip(envs, turns, strict=True)):
+        seeds = [state.next_seed() for state in states]
+        turns = act(self.policy, prompts, tools=None, seeds=seeds)
+        for i, (env, state, turn) in enumerate(zip(envs, states, turns, strict=True)):
             answer = extract_short_answer(turn.text)
             action = env.unwrapped.format.render_turn(answer=answer)
             _, reward, terminated, truncated, info = env.step(action)
-            info = {
-                **info,
-                "policy": policy_record(turn, seeds[i]),
-                "naive_rag": {"generation": turn.text, "passages": titles[i]},
-            }
-            step = step_record(action, reward, terminated, truncated, info)
+            info = {**info, "naive_rag": {"generation": turn.text, "passages": titles[i]}}
+            # The recorded history is what the model read and wrote, not the env's one-turn transcript.
             messages = (*prompts[i], {"role": "assistant", "content": turn.text})
-            generated, prompt_tokens = turn_tokens([turn])
-            yield (
-                i,
-                PlayedEpisode(
-                    episode=make_episode(env, tasks[i], messages, [step], resets[i]),
-                    generated_tokens=generated,
-                    prompt_tokens=prompt_tokens,
-                    policy_errors=(turn.error,) if turn.error else (),
-                ),
-            )
+            state.record(action, (messages, reward, terminated, truncated, info), turn, seeds[i])
+            yield i, played_episode(state.episode())

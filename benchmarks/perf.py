@@ -242,11 +242,16 @@ def bench_policy(questions: int = 10, max_new_tokens: int = 64, batch_size: int 
         figures[f"{mode}_tokens_per_cpu_s"] = tokens / cpu
         figures[f"{mode}_generated_tokens"] = tokens
         figures[f"{mode}_turns"] = sum(len(e.steps) for e in played[mode])
+        # Where the time goes: prompt tokens run through the model (a padded batch also runs its padding).
+        decoder = policy._decoder
+        figures[f"{mode}_prompt_tokens_computed"] = (
+            decoder.prompt_tokens_fed if decoder is not None else sum(p.prompt_tokens or 0 for _, p in episodes)
+        )
     for mode in ("reuse", "reuse_continuous"):
         figures[f"speedup_{mode}_episodes_per_min"] = figures[f"{mode}_episodes_per_min"] / figures["padded_episodes_per_min"]
         figures[f"speedup_{mode}_tokens_per_cpu_s"] = figures[f"{mode}_tokens_per_cpu_s"] / figures["padded_tokens_per_cpu_s"]
         same = sum(
-            [s.info["policy"]["token_ids"] for s in a.steps] == [s.info["policy"]["token_ids"] for s in b.steps]
+            [s.policy.token_ids for s in a.steps] == [s.policy.token_ids for s in b.steps]
             for a, b in zip(played["padded"], played[mode], strict=True)
         )
         figures[f"{mode}_episodes_identical_to_padded"] = f"{same}/{questions}"

@@ -5,7 +5,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from agent_gym.types import Episode, Message, ParsedTurn, ResultItem, StepRecord, ToolCall, ToolFailure, ToolOutput, ToolResult
+from agent_gym.types import (
+    Episode,
+    Message,
+    ParsedTurn,
+    PolicyRecord,
+    ResultItem,
+    StepRecord,
+    ToolCall,
+    ToolFailure,
+    ToolOutput,
+    ToolResult,
+)
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
 arguments = st.dictionaries(st.text(max_size=10), json_scalars, max_size=4)
@@ -60,3 +71,22 @@ def test_parsed_turn_well_formed():
 
 def test_tool_call_key_ignores_argument_order():
     assert ToolCall(name="f", arguments={"a": 1, "b": 2}).key() == ToolCall(name="f", arguments={"b": 2, "a": 1}).key()
+
+
+def test_policy_records_written_inside_info_still_load():
+    """Episodes written before ``StepRecord.policy`` kept the record in ``info["policy"]``: it moves out."""
+    old = {"seed": 7, "token_ids": [1, 2], "logprobs": [-0.5, -0.25], "n_prompt_tokens": 9, "error": None}
+    data = {"turn": 1, "action": "a", "reward": 0.0, "reward_components": {}, "terminated": True, "truncated": False}
+    step = StepRecord.model_validate({**data, "info": {"answer": "x", "policy": old}})
+    assert step.info == {"answer": "x"}
+    assert step.policy == PolicyRecord(seed=7, token_ids=(1, 2), logprobs=(-0.5, -0.25), n_prompt_tokens=9)
+    assert StepRecord.model_validate_json(step.model_dump_json()) == step
+
+
+def test_an_envs_own_info_policy_is_kept():
+    data = {"turn": 1, "action": "a", "reward": 0.0, "reward_components": {}, "terminated": True, "truncated": False}
+    mine = StepRecord.model_validate({**data, "info": {"policy": {"seed": 1, "mode": "strict"}}})
+    assert mine.info == {"policy": {"seed": 1, "mode": "strict"}} and mine.policy is None
+    both = StepRecord(**data, info={"policy": "strict"}, policy=PolicyRecord(seed=3))
+    again = StepRecord.model_validate_json(both.model_dump_json())
+    assert again == both and again.info == {"policy": "strict"} and again.policy.seed == 3

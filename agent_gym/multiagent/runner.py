@@ -7,10 +7,12 @@ single-agent :class:`~agent_gym.types.Episode` record (its final history and one
 :class:`~agent_gym.types.StepRecord` per round it was live), so everything that consumes episodes
 (leaderboards, token-level trajectories) consumes each agent's side unchanged.
 
-The conventions are the single-agent rollout engine's (:mod:`agent_gym.rollout.engine`): policies that are
+Each agent's side is assembled by the single-agent engine's
+:class:`~agent_gym.rollout.episode.EpisodeState`, with its conventions (:mod:`agent_gym.rollout.episode`):
+turns numbered from 1, the policy's side of a turn in ``StepRecord.policy`` (None on a round the agent was live
+but not acting), a policy error stepped as an empty turn with the error recorded. Policies that are
 :class:`~agent_gym.rollout.policy.EpisodeAware` hear ``start_episode`` / ``end_episode`` (with their own
-agent's history and reset ``info``), a policy error becomes an empty turn with the error recorded, and each
-step's ``info["policy"]`` holds the turn's :func:`~agent_gym.rollout.episode.policy_record`.
+agent's history and reset ``info``), as in the engine.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ from typing import Any
 from pettingzoo import ParallelEnv
 from pydantic import BaseModel, ConfigDict
 
-from agent_gym.errors import ConfigError, PolicyError
-from agent_gym.rollout.episode import policy_record, turn_seed
+from agent_gym.errors import ConfigError
+from agent_gym.rollout.episode import EpisodeState, act, step_action, turn_seed
 from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn
-from agent_gym.tools.formats import action_text
-from agent_gym.types import Episode, StepRecord
+from agent_gym.types import ChatHistory, Episode
 
 __all__ = ["TeamEpisode", "agent_turn_seed", "run_team_episode", "run_team_episodes"]
 
@@ -95,56 +96,37 @@ def run_team_episode(
     missing = [agent for agent in agents if agent not in per_agent]
     if missing:
         raise ConfigError(f"no policy for {missing}; pass one Policy for all agents or a dict covering {agents}")
+    name = env_id or env.metadata.get("name", type(env).__name__)
+    sides = {agent: EpisodeState(0, seed, name) for agent in agents}
     observations, infos = env.reset(seed=seed, options=options)
-    reset_infos = dict(infos)
-    histories = {agent: _history(obs) for agent, obs in observations.items()}
-    for agent in agents:
+    for agent, side in sides.items():
+        side.reset_info = dict(infos.get(agent, {}))
+        side.history = _history(observations[agent]) if agent in observations else ()
         if isinstance(per_agent[agent], EpisodeAware):
-            per_agent[agent].start_episode(histories[agent], dict(reset_infos.get(agent, {})))
-    steps: dict[str, list[StepRecord]] = {agent: [] for agent in agents}
+            per_agent[agent].start_episode(side.history, dict(side.reset_info))
     metrics: dict[str, float] = {}
     rounds = 0
     while env.agents and rounds < max_rounds:
         rounds += 1
         acting = [agent for agent in env.agents if infos.get(agent, {}).get("acting", True)]
-        turns = _ask(env, per_agent, acting, histories, seed, rounds)
-        actions = {agent: ("" if turn.error is not None else turn.action) for agent, (turn, _) in turns.items()}
+        turns = _ask(env, per_agent, acting, sides)
+        actions = {agent: step_action(turn) for agent, (turn, _) in turns.items()}
         observations, rewards, terminations, truncations, infos = env.step(actions)
-        for agent, obs in observations.items():
-            histories[agent] = _history(obs)
         for agent, reward in rewards.items():
+            side = sides[agent]
+            history = _history(observations[agent]) if agent in observations else side.history
+            info = infos.get(agent, {})
             turn, turn_seed_ = turns.get(agent, (None, None))
-            info = dict(infos.get(agent, {}))
-            if turn is not None:
-                info["policy"] = policy_record(turn, turn_seed_)
-            steps[agent].append(
-                StepRecord(
-                    turn=rounds,
-                    action=action_text(actions.get(agent, "")),
-                    reward=float(reward),
-                    reward_components=dict(info.get("reward_components", {})),
-                    terminated=bool(terminations.get(agent, False)),
-                    truncated=bool(truncations.get(agent, False)),
-                    info=info,
-                )
-            )
+            result = (history, reward, terminations.get(agent, False), truncations.get(agent, False), info)
+            side.record(actions.get(agent, ""), result, turn, turn_seed_)
             metrics = {k: float(v) for k, v in (info.get("team_metrics") or metrics).items()}
+        for agent, obs in observations.items():
+            if agent not in rewards:  # an observation without a step to record: the history still moves on
+                sides[agent].history = _history(obs)
     for agent in agents:
         if isinstance(per_agent[agent], EpisodeAware):
-            per_agent[agent].end_episode(histories.get(agent, ()))
-    name = env_id or env.metadata.get("name", type(env).__name__)
-    episodes = {
-        agent: Episode(
-            env_id=name,
-            seed=seed,
-            task_id=str(reset_infos.get(agent, {}).get("task_id", "")),
-            messages=histories.get(agent, ()),
-            steps=tuple(steps[agent]),
-            reset_info=reset_infos.get(agent, {}),
-            metrics=metrics,
-        )
-        for agent in agents
-    }
+            per_agent[agent].end_episode(sides[agent].history)
+    episodes = {agent: side.episode(metrics) for agent, side in sides.items()}
     return TeamEpisode(env_id=name, seed=seed, episodes=episodes, rounds=rounds, metrics=metrics)
 
 
@@ -155,23 +137,15 @@ def run_team_episodes(
     return [run_team_episode(env, policies, seed=seed, **kwargs) for seed in seeds]
 
 
-def _history(observation: Any) -> tuple[dict[str, Any], ...]:
+def _history(observation: Any) -> ChatHistory:
     return tuple(observation["history"] if isinstance(observation, Mapping) else observation)
 
 
 def _ask(
-    env: ParallelEnv,
-    policies: Mapping[str, Policy],
-    acting: list[str],
-    histories: Mapping[str, tuple[dict[str, Any], ...]],
-    seed: int | None,
-    round_: int,
+    env: ParallelEnv, policies: Mapping[str, Policy], acting: list[str], sides: Mapping[str, EpisodeState]
 ) -> dict[str, tuple[PolicyTurn, int | None]]:
-    """A turn (and its seed) for each acting agent; agents sharing a policy and a tool list share one ``act`` call.
-
-    A :class:`~agent_gym.errors.PolicyError` raised by ``act`` becomes an error turn for each of its agents, as in
-    the single-agent engine: the env then receives an empty turn, and the error is recorded.
-    """
+    """A turn (and its seed) for each acting agent; agents sharing a policy and a tool list share one ``act`` call
+    (:func:`~agent_gym.rollout.episode.act`: a policy error becomes an error turn for each of its agents)."""
     groups: dict[tuple[int, str], list[str]] = {}
     tools: dict[str, list[dict[str, Any]] | None] = {}
     for agent in acting:
@@ -179,14 +153,11 @@ def _ask(
         groups.setdefault((id(policies[agent]), repr(tools[agent])), []).append(agent)
     turns: dict[str, tuple[PolicyTurn, int | None]] = {}
     for members in groups.values():
-        policy = policies[members[0]]
-        seeds = None if seed is None else [agent_turn_seed(seed, round_, env.possible_agents.index(a)) for a in members]
-        try:
-            got = list(policy.act([histories[a] for a in members], tools=tools[members[0]] or None, seeds=seeds))
-        except PolicyError as exc:
-            got = [PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}") for _ in members]
-        if len(got) != len(members):
-            raise PolicyError(f"{type(policy).__name__}.act returned {len(got)} turns for {len(members)} histories")
+        seeds = None
+        if sides[members[0]].seed is not None:
+            seeds = [agent_turn_seed(sides[a].seed, sides[a].turn, env.possible_agents.index(a)) for a in members]
+        histories = [sides[a].history for a in members]
+        got = act(policies[members[0]], histories, tools=tools[members[0]] or None, seeds=seeds)
         for k, (agent, turn) in enumerate(zip(members, got, strict=True)):
             turns[agent] = (turn, None if seeds is None else seeds[k])
     return turns

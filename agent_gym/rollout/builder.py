@@ -2,9 +2,15 @@
 
 :func:`build_trajectory` lays an episode out as one sequence: the prompt ids (the opening, rendered), then for
 each turn the ids the policy generated (loss mask 1, their logprobs, the turn's reward on the last one) followed
-by the env's tokenised chat-template delta (loss mask 0). The generated ids come from the episode's
-``info["policy"]["token_ids"]``, so they are never re-encoded; the rule for the deltas and its documented
-exceptions are in :mod:`agent_gym.rollout.chat_tokens`.
+by the env's tokenised chat-template delta (loss mask 0). The generated ids come from each step's
+:class:`~agent_gym.types.PolicyRecord` (``step.policy.token_ids``), so they are never re-encoded; the rule for the
+deltas and its documented exceptions are in :mod:`agent_gym.rollout.chat_tokens`.
+
+Each env delta is computed once. A policy that builds each prompt from the previous one (the previous prompt,
+the previous turn's ids and the env delta, as ``TransformersPolicy`` does) records the delta it fed the model in
+the next turn's ``policy.env_delta_ids``, and the builder takes those ids as they are: the trajectory holds exactly
+the ids the model saw. The builder computes a delta only where none was recorded: after the last turn, and for
+episodes of policies that do not record them (or written before they did).
 
 :func:`turn_samples` gives the per-turn view: one sample per turn whose prompt is everything before that turn's
 tokens (what the model saw, before any truncation) and whose completion is the turn's tokens.
@@ -18,9 +24,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from agent_gym.errors import ConfigError
-from agent_gym.rollout.chat_tokens import ChatTokenizer, opening_length
+from agent_gym.rollout.chat_tokens import ChatTokenizer, EnvDelta, opening_length
 from agent_gym.rollout.trajectory import TokenTrajectory
-from agent_gym.types import Episode
+from agent_gym.types import Episode, PolicyRecord
 
 __all__ = ["TurnSample", "build_trajectory", "turn_samples"]
 
@@ -51,7 +57,7 @@ def build_trajectory(episode: Episode, chat: ChatTokenizer) -> TokenTrajectory:
     """The episode as a :class:`TokenTrajectory`, rendered with the policy's ``chat`` tokenizer.
 
     Args:
-        episode: An episode played by a token-aware policy (every step has ``info["policy"]["token_ids"]``).
+        episode: An episode played by a token-aware policy (every step has ``policy.token_ids``).
         chat: The policy's rendering (``TransformersPolicy.chat_tokenizer(tools)``).
 
     Raises:
@@ -69,12 +75,12 @@ def build_trajectory(episode: Episode, chat: ChatTokenizer) -> TokenTrajectory:
     rewards: list[float] = []
     spans: list[tuple[int, int]] = []
     inexact: list[int] = []
-    for k, (step, position) in enumerate(zip(episode.steps, positions, strict=True)):
-        record = step.info.get("policy") or {}
-        generated = record.get("token_ids")
+    records = [step.policy for step in episode.steps]
+    for k, (step, record, position) in enumerate(zip(episode.steps, records, positions, strict=True)):
+        generated = None if record is None else record.token_ids
         if generated is None:
             raise ConfigError(f"turn {step.turn} has no token ids: build trajectories from a token-aware policy's episodes")
-        turn_logprobs = record.get("logprobs") or [0.0] * len(generated)
+        turn_logprobs = record.logprobs or (0.0,) * len(generated)
         start = len(ids)
         ids += generated
         mask += [1] * len(generated)
@@ -85,8 +91,10 @@ def build_trajectory(episode: Episode, chat: ChatTokenizer) -> TokenTrajectory:
             rewards[-1] += step.reward
         elif 1 in mask:
             rewards[len(mask) - 1 - mask[::-1].index(1)] += step.reward
-        end = positions[k + 1] if k + 1 < len(positions) else len(messages)
-        delta = chat.env_delta(messages[:position], generated, messages[:end], generation_prompt=k + 1 < len(positions))
+        delta = _recorded_delta(records[k + 1]) if k + 1 < len(records) else None
+        if delta is None:
+            end = positions[k + 1] if k + 1 < len(positions) else len(messages)
+            delta = chat.env_delta(messages[:position], generated, messages[:end], generation_prompt=k + 1 < len(positions))
         if not delta.exact:
             inexact.append(step.turn)
         ids += delta.ids
@@ -102,6 +110,13 @@ def build_trajectory(episode: Episode, chat: ChatTokenizer) -> TokenTrajectory:
         turn_spans=tuple(spans),
         inexact_turns=tuple(inexact),
     )
+
+
+def _recorded_delta(record: PolicyRecord | None) -> EnvDelta | None:
+    """The env delta the policy fed the model before this turn, when it recorded one."""
+    if record is None or record.env_delta_ids is None:
+        return None
+    return EnvDelta(record.env_delta_ids, bool(record.env_delta_exact))
 
 
 def turn_samples(trajectory: TokenTrajectory, episode: Episode) -> list[TurnSample]:

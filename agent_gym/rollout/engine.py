@@ -11,9 +11,10 @@ A policy that batches continuously (:class:`~agent_gym.rollout.policy.StreamingP
 e.g. the embedded model) gets each turn the moment its episode is ready, through ``submit``, and each finished
 turn goes to its env at once: no episode waits for the slowest turn of a batch.
 
-A turn the policy could not produce (``PolicyTurn.error`` set, or a :class:`~agent_gym.errors.PolicyError`
-raised by ``act``) is stepped as an empty turn, which the env scores as a format error, and the error is
-recorded in the step's ``info["policy"]["error"]``; the rollout goes on.
+Episodes are assembled by :class:`~agent_gym.rollout.episode.EpisodeState`, with the conventions of
+:mod:`agent_gym.rollout.episode`: a turn the policy could not produce (``PolicyTurn.error`` set, or a
+:class:`~agent_gym.errors.PolicyError` raised by ``act``) is stepped as an empty turn, which the env scores as a
+format error, and the error is recorded in the step's ``policy.error``; the rollout goes on.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import gymnasium as gym
 from pydantic import BaseModel, ConfigDict
 
 from agent_gym.errors import ConfigError, PolicyError
-from agent_gym.rollout.episode import EpisodeState
+from agent_gym.rollout.episode import EpisodeState, act, env_id, error_turn, step_action
 from agent_gym.rollout.jsonl import EpisodeWriter
 from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn, StreamingPolicy
 from agent_gym.types import Episode
@@ -207,7 +208,7 @@ class _Run:
         self.engine = engine
         self.policy = engine.policy
         self.envs = envs
-        self.env_id = _env_id(envs[0])
+        self.env_id = env_id(envs[0])
         self.seeds = seeds
         self.options = options
         self.writer = writer
@@ -296,7 +297,7 @@ class _Run:
                     self.policy.start_episode(state.history, dict(state.reset_info))
                 self.ready.append((slot, state))
                 continue
-            state.record(turn, seed, future.result())
+            state.record(step_action(turn), future.result(), turn, seed)
             self.turns += 1
             if state.done:
                 self._finish(slot, state)
@@ -321,10 +322,9 @@ class _Run:
         try:
             turn = future.result()
         except PolicyError as exc:
-            turn = PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}")
+            turn = error_turn(exc)
         self.errors += turn.error is not None
-        action = "" if turn.error is not None else turn.action
-        self._submit(slot, state, turn, seed, functools.partial(self.envs[slot].step, action))
+        self._submit(slot, state, turn, seed, functools.partial(self.envs[slot].step, step_action(turn)))
 
     def _act(self, batch: list[tuple[int, EpisodeState]]) -> None:
         """One policy call for ``batch``; submit each resulting env step."""
@@ -332,18 +332,12 @@ class _Run:
         turn_seeds = [state.next_seed() for _, state in batch]
         tools = getattr(self.envs[batch[0][0]].unwrapped, "tool_schemas", None)
         tick = time.perf_counter()
-        try:
-            turns = list(self.policy.act(histories, tools=tools, seeds=turn_seeds))
-        except PolicyError as exc:
-            turns = [PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}") for _ in batch]
+        turns = act(self.policy, histories, tools=tools, seeds=turn_seeds)
         self.policy_s += time.perf_counter() - tick
         self.calls += 1
-        if len(turns) != len(batch):
-            raise PolicyError(f"{type(self.policy).__name__}.act returned {len(turns)} turns for {len(batch)} histories")
         for (slot, state), turn, seed in zip(batch, turns, turn_seeds, strict=True):
             self.errors += turn.error is not None
-            action = "" if turn.error is not None else turn.action
-            self._submit(slot, state, turn, seed, functools.partial(self.envs[slot].step, action))
+            self._submit(slot, state, turn, seed, functools.partial(self.envs[slot].step, step_action(turn)))
 
 
 class _Done(NamedTuple):
@@ -437,8 +431,3 @@ class BorrowedEnvs:
 class _NoClose(gym.Wrapper):
     def close(self) -> None:  # the caller owns the env
         pass
-
-
-def _env_id(env: gym.Env) -> str:
-    spec = getattr(env, "spec", None)
-    return spec.id if spec is not None else type(env.unwrapped).__name__

@@ -1,23 +1,31 @@
-"""One episode in progress: its seeds, its history and the records the rollout engine writes.
+"""One episode in progress, and the per-turn conventions every episode runner shares.
 
-What a policy did on a turn is kept in the step's ``info["policy"]`` (a JSON dict), so that an episode read back
-from JSONL still carries everything a trainer needs:
+The single-agent engine (:mod:`agent_gym.rollout.engine`), the team runner (:mod:`agent_gym.multiagent.runner`) and
+Naive RAG all assemble their episodes here, so they agree on what a step records:
 
-* ``seed``: the sampling seed the policy got for this turn (:func:`turn_seed`);
-* ``token_ids`` / ``logprobs``: the generated ids and their log-probabilities (token-aware policies), else None;
-* ``n_prompt_tokens``: length of the prompt the turn was generated from (after truncation), else None;
-* ``error``: why the policy produced no turn (the env then received an empty turn), else None.
+* :class:`EpisodeState` numbers the turns (``len(steps) + 1``), writes each :class:`~agent_gym.types.StepRecord`
+  with the env's ``info`` as the env returned it and the policy's side of the turn in ``StepRecord.policy`` (a
+  :class:`~agent_gym.types.PolicyRecord`: seed, generated ids, logprobs, prompt length, env delta, error), and
+  builds the finished :class:`~agent_gym.types.Episode`;
+* :func:`turn_seed` gives each turn its sampling seed;
+* :func:`act` makes one batched policy call: a :class:`~agent_gym.errors.PolicyError` becomes an error turn
+  (:func:`error_turn`), which is stepped as an empty turn (:func:`step_action`) and scored by the env as a format
+  error, and the rollout goes on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent_gym.rollout.policy import PolicyTurn
-from agent_gym.tools.formats import action_text
-from agent_gym.types import Episode, StepRecord
+import gymnasium as gym
 
-__all__ = ["EpisodeState", "policy_record", "turn_seed"]
+from agent_gym.errors import PolicyError
+from agent_gym.rollout.policy import Policy, PolicyTurn
+from agent_gym.tools.formats import action_text
+from agent_gym.types import ChatHistory, Episode, PolicyRecord, StepRecord
+
+__all__ = ["EpisodeState", "act", "env_id", "error_turn", "step_action", "turn_seed"]
 
 _MASK64 = 2**64 - 1
 
@@ -41,19 +49,58 @@ def turn_seed(episode_seed: int, turn: int) -> int:
     return (x ^ (x >> 31)) >> 1
 
 
-def policy_record(turn: PolicyTurn, seed: int) -> dict[str, Any]:
-    """The JSON dict stored in ``info["policy"]`` for one turn."""
-    return {
-        "seed": seed,
-        "token_ids": list(turn.token_ids) if turn.token_ids is not None else None,
-        "logprobs": [float(x) for x in turn.logprobs] if turn.logprobs is not None else None,
-        "n_prompt_tokens": len(turn.prompt_token_ids) if turn.prompt_token_ids is not None else None,
-        "error": turn.error,
-    }
+def error_turn(exc: BaseException) -> PolicyTurn:
+    """The turn recorded for a policy that raised instead of producing one."""
+    return PolicyTurn(text="", error=f"{type(exc).__name__}: {exc}")
+
+
+def step_action(turn: PolicyTurn) -> str | dict[str, Any]:
+    """What ``env.step`` receives for a turn: its action, or an empty turn when the policy failed."""
+    return "" if turn.error is not None else turn.action
+
+
+def act(
+    policy: Policy,
+    histories: Sequence[ChatHistory],
+    *,
+    tools: Sequence[dict[str, Any]] | None,
+    seeds: Sequence[int] | None,
+) -> list[PolicyTurn]:
+    """One ``policy.act`` call; a :class:`~agent_gym.errors.PolicyError` becomes one error turn per history.
+
+    Raises:
+        PolicyError: the policy returned a different number of turns than histories (a bug, not a bad turn).
+    """
+    try:
+        turns = list(policy.act(histories, tools=tools, seeds=seeds))
+    except PolicyError as exc:
+        turns = [error_turn(exc) for _ in histories]
+    if len(turns) != len(histories):
+        raise PolicyError(f"{type(policy).__name__}.act returned {len(turns)} turns for {len(histories)} histories")
+    return turns
+
+
+def env_id(env: gym.Env) -> str:
+    """The id an episode of ``env`` is recorded under: its registered id, else its class name."""
+    spec = getattr(env, "spec", None)
+    return spec.id if spec is not None else type(env.unwrapped).__name__
+
+
+def _policy_record(turn: PolicyTurn, seed: int | None) -> PolicyRecord:
+    delta = turn.env_delta
+    return PolicyRecord(
+        seed=seed,
+        token_ids=turn.token_ids,
+        logprobs=None if turn.logprobs is None else tuple(float(x) for x in turn.logprobs),
+        n_prompt_tokens=None if turn.prompt_token_ids is None else len(turn.prompt_token_ids),
+        env_delta_ids=None if delta is None else delta.ids,
+        env_delta_exact=None if delta is None else delta.exact,
+        error=turn.error,
+    )
 
 
 class EpisodeState:
-    """The mutable bookkeeping of one running episode (engine-internal, one per env slot).
+    """The mutable bookkeeping of one running episode (one per env slot, or per agent of a team episode).
 
     Args:
         index: Position of the episode in the rollout (its records are returned in this order).
@@ -61,11 +108,11 @@ class EpisodeState:
         env_id: Id recorded in the Episode.
     """
 
-    def __init__(self, index: int, seed: int, env_id: str):
+    def __init__(self, index: int, seed: int | None, env_id: str):
         self.index = index
         self.seed = seed
         self.env_id = env_id
-        self.history: tuple[dict[str, Any], ...] = ()
+        self.history: ChatHistory = ()
         self.reset_info: dict[str, Any] = {}
         self.steps: list[StepRecord] = []
         self.done = False
@@ -76,28 +123,43 @@ class EpisodeState:
         return len(self.steps) + 1
 
     def next_seed(self) -> int:
+        """The next turn's sampling seed (:func:`turn_seed`)."""
+        if self.seed is None:
+            raise ValueError("an episode reset without a seed has no turn seeds")
         return turn_seed(self.seed, self.turn)
 
-    def record(self, turn: PolicyTurn, seed: int, result: tuple[Any, float, bool, bool, dict[str, Any]]) -> None:
-        """Append the outcome of ``env.step`` for the policy's ``turn``."""
-        observation, reward, terminated, truncated, info = result
+    def record(
+        self,
+        action: str | dict[str, Any],
+        result: tuple[ChatHistory, float, bool, bool, Mapping[str, Any]],
+        turn: PolicyTurn | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Append the outcome of ``env.step(action)``; ``turn`` is the policy's turn it came from (with its seed).
+
+        ``result`` is the step's ``(history, reward, terminated, truncated, info)``; its history becomes the
+        episode's.
+        """
+        history, reward, terminated, truncated, info = result
         self.steps.append(
             StepRecord(
                 turn=self.turn,
-                action=action_text(turn.action),
+                action=action_text(action),
                 reward=float(reward),
                 reward_components=dict(info.get("reward_components", {})),
                 terminated=bool(terminated),
                 truncated=bool(truncated),
-                info={**info, "policy": policy_record(turn, seed)},
+                info=dict(info),
+                policy=None if turn is None else _policy_record(turn, seed),
             )
         )
-        self.history = observation
+        self.history = tuple(history)
         self.done = bool(terminated or truncated)
 
-    def episode(self) -> Episode:
-        """The finished record."""
-        metrics = self.steps[-1].info.get("metrics", {}) if self.steps else {}
+    def episode(self, metrics: Mapping[str, float] | None = None) -> Episode:
+        """The finished record; its outcome ``metrics`` are the last step's ``info["metrics"]`` unless given."""
+        if metrics is None:
+            metrics = (self.steps[-1].info.get("metrics") if self.steps else None) or {}
         return Episode(
             env_id=self.env_id,
             seed=self.seed,
@@ -105,5 +167,5 @@ class EpisodeState:
             messages=self.history,
             steps=tuple(self.steps),
             reset_info=self.reset_info,
-            metrics={k: float(v) for k, v in (metrics or {}).items()},
+            metrics={k: float(v) for k, v in metrics.items()},
         )

@@ -17,6 +17,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from agent_gym.rollout.chat_tokens import EnvDelta
+
 __all__ = ["EpisodeAware", "Policy", "PolicyTurn", "StreamingPolicy", "episode_key"]
 
 
@@ -35,6 +37,9 @@ class PolicyTurn(BaseModel):
     """Log-probability of each generated token under the sampling policy."""
     prompt_token_ids: tuple[int, ...] | None = None
     """The ids the turn was generated from (the rendered history), when the policy tokenised it."""
+    env_delta: EnvDelta | None = None
+    """The previous turn's env delta, when the policy built this prompt as the previous prompt, the previous turn's
+    ids and this delta: recorded so that the trajectory builder uses these ids rather than computing them again."""
     error: str | None = None
     """Why the policy could not produce a turn (server down, malformed response); ``text`` is then empty."""
 

@@ -3,9 +3,11 @@
 Each turn returns the generated ids exactly as sampled, their log-probabilities and the prompt ids it was
 generated from. The prompt of a later turn is *not* the re-tokenised history: it is the previous prompt, the
 previous turn's generated ids and the env's tokenised chat-template delta
-(:meth:`agent_gym.rollout.chat_tokens.ChatTokenizer.env_delta`), the same ids the trajectory builder produces, so
-what the model saw during the rollout is exactly what a trainer scores. Prompts longer than the context window
-minus ``max_new_tokens`` are cut by :func:`agent_gym.rollout.chat_tokens.truncate_prompt`.
+(:meth:`agent_gym.rollout.chat_tokens.ChatTokenizer.env_delta`). The turn records that delta
+(``PolicyTurn.env_delta``, kept in the step's ``policy.env_delta_ids``) and the trajectory builder uses it as it
+is, so what the model saw during the rollout is exactly what a trainer scores, and no delta is computed twice.
+Prompts longer than the context window minus ``max_new_tokens`` are cut by
+:func:`agent_gym.rollout.chat_tokens.truncate_prompt`.
 
 For Llama-family models (the embedded one) turns run on :class:`~agent_gym.baselines.policies.decoder.ContinuousDecoder`:
 each episode's KV cache is kept between its turns, so a turn feeds only the env's delta (``kv_reuse``), and the
@@ -27,7 +29,7 @@ from typing import Any
 
 from agent_gym.baselines.policies.decoder import ContinuousDecoder, supports_packing
 from agent_gym.errors import ConfigError
-from agent_gym.rollout.chat_tokens import ChatTokenizer, history_key, truncate_prompt
+from agent_gym.rollout.chat_tokens import ChatTokenizer, EnvDelta, history_key, truncate_prompt
 from agent_gym.rollout.policy import PolicyTurn
 
 __all__ = ["TransformersPolicy", "load_causal_lm"]
@@ -193,7 +195,7 @@ class TransformersPolicy:
         if self._decoder is None:
             raise ConfigError(f"{type(self.model).__name__} does not run on the continuous decoder; call act()")
         chat = self.chat_tokenizer(tools)
-        full, cache = self._prompt(chat, history)
+        full, delta, cache = self._prompt(chat, history)
         prompt = self._fit(chat, full, history)
         inner = self._decoder.submit(DecodeRequest(prompt, seed=int(seed), cache=cache if self.kv_reuse else None))
         outer: Future = Future()
@@ -204,7 +206,11 @@ class TransformersPolicy:
                 text = chat.turn_text(generation.token_ids)
                 self._remember(history, text, full, generation.token_ids, kept if self.kv_reuse else None)
                 turn = PolicyTurn(
-                    text=text, token_ids=generation.token_ids, logprobs=generation.logprobs, prompt_token_ids=prompt
+                    text=text,
+                    token_ids=generation.token_ids,
+                    logprobs=generation.logprobs,
+                    prompt_token_ids=prompt,
+                    env_delta=delta,
                 )
                 self.last_first_token_s = generation.first_token_s
                 outer.set_result(turn)
@@ -234,7 +240,8 @@ class TransformersPolicy:
         turns: list[PolicyTurn] = []
         for start in range(0, len(histories), self.batch_size):
             batch = list(histories[start : start + self.batch_size])
-            full = [self._prompt(chat, history)[0] for history in batch]
+            built = [self._prompt(chat, history)[:2] for history in batch]
+            full = [ids for ids, _ in built]
             prompts = [self._fit(chat, ids, history) for ids, history in zip(full, batch, strict=True)]
             outputs = generate(
                 self.model,
@@ -247,15 +254,20 @@ class TransformersPolicy:
                 top_p=self.top_p,
             )
             self.last_first_token_s = outputs[0].first_token_s if outputs else 0.0
-            for history, ids, prompt, out in zip(batch, full, prompts, outputs, strict=True):
+            for history, (ids, delta), prompt, out in zip(batch, built, prompts, outputs, strict=True):
                 text = chat.turn_text(out.token_ids)
                 self._remember(history, text, ids, out.token_ids, None)
-                turns.append(PolicyTurn(text=text, token_ids=out.token_ids, logprobs=out.logprobs, prompt_token_ids=prompt))
+                turns.append(
+                    PolicyTurn(
+                        text=text, token_ids=out.token_ids, logprobs=out.logprobs, prompt_token_ids=prompt, env_delta=delta
+                    )
+                )
         return turns
 
-    def _prompt(self, chat: ChatTokenizer, history: tuple[dict[str, Any], ...]) -> tuple[tuple[int, ...], Any]:
-        """The full (untruncated) prompt ids (the previous turn's ids plus the env delta, or a fresh render), and
-        the KV cache the previous turn left (taken: the caller now owns it), if any."""
+    def _prompt(self, chat: ChatTokenizer, history: tuple[dict[str, Any], ...]) -> tuple[tuple[int, ...], EnvDelta | None, Any]:
+        """The full (untruncated) prompt ids (the previous turn's prompt and ids plus the env delta, or a fresh
+        render), the env delta it added (None for a fresh render), and the KV cache the previous turn left (taken:
+        the caller now owns it), if any."""
         last = _last_assistant(history)
         if last is not None:
             with self._lock:
@@ -265,8 +277,8 @@ class TransformersPolicy:
                     cache, entry.cache = entry.cache, None
             if entry is not None:
                 delta = chat.env_delta(entry.history, entry.generated, history, generation_prompt=True)
-                return entry.prompt + entry.generated + delta.ids, cache
-        return chat.encode(chat.render(history, generation_prompt=True)), None
+                return entry.prompt + entry.generated + delta.ids, delta, cache
+        return chat.encode(chat.render(history, generation_prompt=True)), None, None
 
     def _remember(
         self,

@@ -15,7 +15,7 @@ from typing import Any
 
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.chat_tokens import ChatTokenizer
-from agent_gym.rollout.policy import Policy, PolicyTurn
+from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn
 from agent_gym.rollout.tasks import TaskPlan
 
 __all__ = ["TeacherTokens", "collect_teacher_rows"]
@@ -39,11 +39,11 @@ class TeacherTokens:
         self.end_of_turn = end
 
     def start_episode(self, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
-        if hasattr(self.teacher, "start_episode"):
+        if isinstance(self.teacher, EpisodeAware):
             self.teacher.start_episode(history, info)
 
     def end_episode(self, history: tuple[dict[str, Any], ...]) -> None:
-        if hasattr(self.teacher, "end_episode"):
+        if isinstance(self.teacher, EpisodeAware):
             self.teacher.end_episode(history)
 
     def act(

@@ -66,8 +66,7 @@ def test_base_tool_call_oracle_solves_and_results_do_not_depend_on_batching():
     for index in range(5):
         assert one[index].episode == three[index].episode
         assert one[index].episode.metrics["em"] == 1.0
-        policy_info = one[index].episode.steps[0].info["policy"]
-        assert policy_info["seed"] != one[index].episode.steps[-1].info["policy"]["seed"]
+        assert one[index].episode.steps[0].policy.seed != one[index].episode.steps[-1].policy.seed
 
 
 def test_base_tool_call_records_policy_failures_as_empty_turns():
@@ -78,6 +77,18 @@ def test_base_tool_call_records_policy_failures_as_empty_turns():
     played = _play(BaseToolCall(Down()), "KeyValueLookup-v0", [0], batch=1)[0]
     assert played.policy_errors and all(e == "PolicyError: server down" for e in played.policy_errors)
     assert played.episode.truncated and not played.episode.metrics
+
+
+def test_naive_rag_records_policy_failures_as_its_one_empty_answer():
+    class Down:
+        def act(self, histories, *, tools=None, seeds=None):
+            raise PolicyError("server down")
+
+    played = _play(NaiveRAG(Down(), k=1), "HotpotQA-v0", [0, 1], batch=2)
+    for result in played.values():
+        (step,) = result.episode.steps
+        assert result.policy_errors == ("PolicyError: server down",) == (step.policy.error,)
+        assert step.turn == 1 and result.episode.metrics["em"] == 0.0
 
 
 def test_bad_arguments_are_refused():

@@ -74,7 +74,9 @@ def test_turn_seeds_depend_on_the_episode_seed_round_and_agent_only(chain_search
     assert runs[0] == runs[1]
     # The searcher samples as in the single-agent engine; each seed is recorded with its turn.
     assert runs[0][0] == [turn_seed(9, 1)] and runs[0][-1] == [agent_turn_seed(9, 4, 1)]
-    assert episode.episodes[SEARCHER].steps[0].info["policy"]["seed"] == turn_seed(9, 1)
+    searcher_steps = episode.episodes[SEARCHER].steps
+    assert searcher_steps[0].policy.seed == turn_seed(9, 1) and [s.turn for s in searcher_steps] == [1, 2, 3, 4]
+    assert searcher_steps[-1].policy is None  # the searcher was live but not acting in the last round
     flat = [s for seeds in runs[0] for s in seeds]
     assert len(set(flat)) == len(flat)
     searcher = Recorder(chain_searcher)
@@ -95,7 +97,7 @@ def test_policy_errors_become_empty_turns_and_are_recorded():
 
     episode = run_team_episode(make("KeyValueLookupTeam-v0"), {SEARCHER: Down(), ANSWERER: RelayAnswerer()}, seed=0)
     first = episode.episodes[SEARCHER].steps[0]
-    assert first.action == "" and first.info["policy"]["error"] == "PolicyError: server down"
+    assert first.action == "" and first.policy.error == "PolicyError: server down"
     assert first.info["errors"] == [] and "no tool call and no answer" in episode.episodes[SEARCHER].messages[3]["content"]
     assert episode.metrics == {"em": 0.0}
 

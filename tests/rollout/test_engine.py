@@ -11,6 +11,7 @@ from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 import agent_gym  # noqa: F401 - registers the envs
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout import PolicyTurn, RolloutEngine, read_episodes, rollout, run_episode, turn_seed
+from agent_gym.types import PolicyRecord
 from tests.rollout.conftest import random_kv_script
 
 
@@ -47,13 +48,19 @@ def test_turn_seeds_reach_the_policy_and_are_recorded():
 
     (episode,) = rollout("KeyValueLookup-v0", ScriptedPolicy(script), seeds=[7])
     assert seen == [turn_seed(7, 1)]
-    assert episode.steps[0].info["policy"] == {
-        "seed": turn_seed(7, 1),
-        "token_ids": None,
-        "logprobs": None,
-        "n_prompt_tokens": None,
-        "error": None,
-    }
+    assert episode.steps[0].policy == PolicyRecord(seed=turn_seed(7, 1))
+    assert "policy" not in episode.steps[0].info  # the env's info is kept as the env returned it
+
+
+def test_an_envs_own_info_policy_is_not_overwritten():
+    class OwnPolicyInfo(gym.Wrapper):
+        def step(self, action):
+            observation, reward, terminated, truncated, info = self.env.step(action)
+            return observation, reward, terminated, truncated, {**info, "policy": "the env's own"}
+
+    policy = ScriptedPolicy(lambda history, seed: "<answer>x</answer>")
+    (episode,) = rollout(lambda: OwnPolicyInfo(gym.make("KeyValueLookup-v0")), policy, seeds=[3])
+    assert episode.steps[0].info["policy"] == "the env's own" and episode.steps[0].policy.seed == turn_seed(3, 1)
 
 
 class _Flaky:
@@ -77,10 +84,10 @@ def test_policy_errors_are_recorded_and_the_run_goes_on(raise_error):
     assert len(episodes) == 4
     for episode in episodes:
         first, second = episode.steps[:2]
-        assert first.info["policy"]["error"] in ("server answered 500", "PolicyError: backend down")
+        assert first.policy.error in ("server answered 500", "PolicyError: backend down")
         assert first.action == "" and not first.terminated  # the env got an empty turn and asked again
-        assert second.info["policy"]["error"] is None and second.terminated
-    assert engine.stats.policy_errors == sum(1 for e in episodes for s in e.steps if s.info["policy"]["error"])
+        assert second.policy.error is None and second.terminated
+    assert engine.stats.policy_errors == sum(1 for e in episodes for s in e.steps if s.policy.error)
 
 
 def test_a_policy_returning_the_wrong_number_of_turns_is_a_bug():

@@ -162,6 +162,6 @@ def test_a_killed_endpoint_mid_run_loses_no_turn_on_ray_workers(cluster, tmp_pat
         with RayRolloutEngine("MultiHopQA-v0", policy, workers=2, envs_per_worker=2, env_kwargs={"max_turns": 2}) as engine:
             episodes = engine.run(range(8), on_episode=kill_b)
     assert [e.seed for e in episodes] == list(range(8)) and engine.failures == []
-    errors = [s.info["policy"]["error"] for e in episodes for s in e.steps]
+    errors = [s.policy.error for e in episodes for s in e.steps]
     assert errors == [None] * len(errors)
     assert requests_to_b[0] > 0  # b served episodes before it was killed; theirs moved to a

@@ -77,6 +77,22 @@ def test_an_env_cut_turn_is_a_documented_exception(smol_chat):
     assert sum(trajectory.loss_mask) == sum(len(t.token_ids) for t in policy.turns)  # ids kept as generated
 
 
+def test_a_recorded_env_delta_is_used_as_the_policy_fed_it(smol_chat):
+    """The env delta after turn k is the one recorded on turn k + 1 (what the model saw), never recomputed."""
+    episode, _ = _episode(smol_chat, 5, 12, 1.0)
+    computed = build_trajectory(episode, smol_chat)
+    fed = (11, 12, 13)
+    second = episode.steps[1].model_copy(
+        update={"policy": episode.steps[1].policy.model_copy(update={"env_delta_ids": fed, "env_delta_exact": False})}
+    )
+    recorded = episode.model_copy(update={"steps": (episode.steps[0], second, *episode.steps[2:])})
+    trajectory = build_trajectory(recorded, smol_chat)
+    (start, end), (next_start, _) = trajectory.turn_spans[:2]
+    assert trajectory.completion_ids[end:next_start] == fed and trajectory.loss_mask[end:next_start] == (0, 0, 0)
+    assert trajectory.completion_ids[next_start:] == computed.completion_ids[computed.turn_spans[1][0] :]
+    assert trajectory.inexact_turns == (1,)  # the policy said its delta hit a template exception
+
+
 def test_text_only_episodes_have_no_trajectory(smol_chat):
     from agent_gym.baselines.policies import OraclePolicy
 

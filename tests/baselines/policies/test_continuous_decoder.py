@@ -42,14 +42,14 @@ def _compare(reference, candidate, policy, *, greedy: bool) -> int:
     assert len(reference) == len(candidate)
     for ref, cand in zip(reference, candidate, strict=True):
         for ref_step, cand_step in zip(ref.steps, cand.steps):
-            a, b = ref_step.info["policy"], cand_step.info["policy"]
-            if a["token_ids"] != b["token_ids"]:
+            a, b = ref_step.policy, cand_step.policy
+            if a.token_ids != b.token_ids:
                 assert greedy, "a seeded sample changed with batching or reuse"
-                _assert_near_tie(policy.model, _prompt_of(policy, ref, ref_step), a["token_ids"], b["token_ids"])
+                _assert_near_tie(policy.model, _prompt_of(policy, ref, ref_step), a.token_ids, b.token_ids)
                 diverged += 1
                 break  # the rest of the episode follows from a different turn
-            assert b["logprobs"] == pytest.approx(a["logprobs"], abs=1e-4)
-            assert a["n_prompt_tokens"] == b["n_prompt_tokens"]
+            assert b.logprobs == pytest.approx(a.logprobs, abs=1e-4)
+            assert a.n_prompt_tokens == b.n_prompt_tokens
         else:
             assert ref.messages == cand.messages and ref.metrics == cand.metrics
     return diverged
@@ -101,7 +101,7 @@ def _prompt_of(policy, episode, step) -> list[int]:
 
     trajectory = build_trajectory(episode, policy.chat_tokenizer())
     ids = list(trajectory.prompt_ids) + list(trajectory.completion_ids)
-    return ids[: step.info["policy"]["n_prompt_tokens"]]
+    return ids[: step.policy.n_prompt_tokens]
 
 
 def test_a_continued_turn_feeds_only_the_new_tokens(random_lm_policy):

@@ -117,7 +117,7 @@ def test_two_llama_cpp_servers_one_killed_mid_run_lose_no_turn(tmp_path):
         assert policy.pool.health() == {a.url: True, b.url: False}
         steps = [s for e in episodes for s in e.steps]
     assert [e.seed for e in episodes] == list(range(8))
-    assert all(s.info["policy"]["error"] is None for s in steps), [s.info["policy"]["error"] for s in steps]
+    assert all(s.policy.error is None for s in steps), [s.policy.error for s in steps]
     assert sent_before_kill[b.url] > 0 and sent_before_kill[a.url] > 0  # both served before the kill
     assert policy.pool.sent[a.url] > sent_before_kill[a.url]  # and a carried on alone
 
@@ -131,5 +131,5 @@ def test_the_rollout_command_takes_several_servers_as_one_policy(tmp_path, capsy
     argv = ["rollout", "KeyValueLookup-v0", "--policy", spec, "-p", "max_retries=0", "-n", "1", "-o", str(out), "--no-progress"]
     assert main(argv) == 0
     steps = next(read_episodes(out)).steps
-    assert steps and all("ConnectError" in s.info["policy"]["error"] for s in steps)
+    assert steps and all("ConnectError" in s.policy.error for s in steps)
     assert f"{len(steps)} policy errors" in capsys.readouterr().out

@@ -23,7 +23,7 @@ def test_the_openai_policy_plays_real_episodes_against_llama_cpp(server_url):
     episodes = rollout("KeyValueLookup-v0", policy, n_episodes=2, concurrency=2, env_kwargs={"max_turns": 2})
     steps = [s for e in episodes for s in e.steps]
     assert len(episodes) == 2 and len(steps) >= 2
-    assert all(s.info["policy"]["error"] is None for s in steps)
+    assert all(s.policy.error is None for s in steps)
     assert all(s.action.strip() for s in steps)  # the model really wrote something
     assert all(e.messages[2] == {"role": "assistant", "content": e.steps[0].action} for e in episodes)
 

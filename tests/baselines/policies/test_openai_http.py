@@ -115,7 +115,7 @@ def test_a_server_that_is_down_gives_error_turns_and_the_rollout_finishes():
     policy = OpenAIPolicy(f"http://127.0.0.1:{port}/v1", max_retries=1, backoff_s=0.0, timeout_s=2)
     episodes = RolloutEngine("KeyValueLookup-v0", policy, concurrency=2).run([0, 1])
     assert all(e.truncated for e in episodes)
-    errors = [s.info["policy"]["error"] for e in episodes for s in e.steps]
+    errors = [s.policy.error for e in episodes for s in e.steps]
     assert errors and all("ConnectError" in error for error in errors)
 
 

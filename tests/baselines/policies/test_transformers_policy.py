@@ -56,7 +56,7 @@ def test_a_prompt_longer_than_the_context_is_truncated_not_fatal(random_lm_polic
 
 def _without_logprobs(episode):
     data = episode.model_dump()
-    logprobs = [step["info"]["policy"].pop("logprobs") for step in data["steps"]]
+    logprobs = [step["policy"].pop("logprobs") for step in data["steps"]]
     return data, [x for turn in logprobs for x in turn]
 
 
@@ -93,3 +93,13 @@ def test_the_model_sees_exactly_the_trajectory_it_is_trained_on(random_lm_policy
         assert trajectory.prompt_ids + trajectory.completion_ids[:start] == turn.prompt_token_ids
         assert trajectory.completion_ids[start:end] == turn.token_ids
         assert all(math.isfinite(lp) for lp in turn.logprobs)
+    # Each later turn recorded the env delta it was fed (the builder takes it); computing it again agrees.
+    assert all(step.policy.env_delta_ids is not None for step in episode.steps[1:])
+    recomputed = episode.model_copy(
+        update={
+            "steps": tuple(
+                s.model_copy(update={"policy": s.policy.model_copy(update={"env_delta_ids": None})}) for s in episode.steps
+            )
+        }
+    )
+    assert build_trajectory(recomputed, policy.policy.chat_tokenizer()) == trajectory
