@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--full", action="store_true", help="every question (all bundled dev records, or all of data=)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=3, help="passages Naive RAG retrieves")
-    parser.add_argument("--batch-size", type=int, default=4, help="episodes played in lockstep")
+    parser.add_argument("--batch-size", type=int, default=16, help="episodes played at once (a Ray worker's unit)")
     parser.add_argument(
         "--env-kwarg",
         action="append",

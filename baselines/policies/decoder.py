@@ -191,6 +191,8 @@ class ContinuousDecoder:
         """Forward passes run so far."""
         self.fed_tokens = 0
         """Tokens fed through the model so far (prompt chunks and decoded tokens)."""
+        self.prompt_tokens_fed = 0
+        """Of those, prompt tokens (what a turn computes of its prompt: all of it without a cache, else the delta)."""
 
     def new_cache(self) -> KVCache:
         """An empty cache shaped for this model."""
@@ -272,6 +274,8 @@ class ContinuousDecoder:
                 ids = ids[:budget]
                 budget -= len(ids)
             feeds.append((row, ids))
+            if len(row.cache) < len(row.request.prompt):
+                self.prompt_tokens_fed += len(ids)
         logits = self._forward(feeds)
         sampling = [
             (index, row) for index, (row, ids) in enumerate(feeds) if len(row.cache) >= len(row.request.prompt)

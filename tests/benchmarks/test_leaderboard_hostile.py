@@ -240,13 +240,13 @@ def no_model(monkeypatch):
         (
             [*KV, "--policy-arg", "max_new_token=8"],
             "unknown policy option 'max_new_token'. Did you mean 'max_new_tokens'? Known: gguf_file, max_new_tokens, "
-            "temperature, top_p, batch_size, context_window, template_tools, dtype, threads "
-            "(for 'embedded'; set with --policy-arg)",
+            "temperature, top_p, batch_size, context_window, template_tools, dtype, threads, kv_reuse, "
+            "continuous_batching, kv_cache_tokens (for 'embedded'; set with --policy-arg)",
         ),
         (
             [*KV, "--policy-arg", "max_new_tokens=0"],
-            "policy 'embedded': need max_new_tokens >= 1, batch_size >= 1, temperature >= 0 and 0 < top_p <= 1, "
-            "got 0, 8, 0.0, 1.0; fix the --policy-arg values",
+            "policy 'embedded': need max_new_tokens >= 1, batch_size >= 1, temperature >= 0, 0 < top_p <= 1 and "
+            "kv_cache_tokens >= 0, got 0, 16, 0.0, 1.0, 65536; fix the --policy-arg values",
         ),
         (
             [*KV, "--policy-arg", "max_new_tokens=lots"],
