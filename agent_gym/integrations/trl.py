@@ -51,7 +51,8 @@ class EnvRolloutFunc:
         self.rollouts = rollouts
         self.task_of = {episode_key(rollouts.opening(task)): int(task) for task in tasks}
         self.last_metrics: dict[str, float] = {}
-        """Mean episode return and metrics of the last call (for logs and the learning curves)."""
+        """Mean episode return of the last call, and its turns that hit a template exception (``inexact_turns``
+        of the trajectories), for the logs and the learning curves."""
 
     def __call__(self, prompts: list[list[dict[str, Any]]], trainer: Any) -> dict[str, list]:
         tasks = [self._task(prompt) for prompt in prompts]
@@ -62,7 +63,8 @@ class EnvRolloutFunc:
         samples = self.rollouts.collect(model, tasks, seeds)
         returns = [s.episode.total_reward for s in samples]
         check_finite("an episode return", returns, step=step + 1)
-        self.last_metrics = {"reward_mean": sum(returns) / len(returns)}
+        inexact = sum(len(s.trajectory.inexact_turns) for s in samples)  # ids exact; the template's text differs
+        self.last_metrics = {"reward_mean": sum(returns) / len(returns), "inexact_turns": float(inexact)}
         return {
             "prompt_ids": [list(s.trajectory.prompt_ids) for s in samples],
             "completion_ids": [list(s.trajectory.completion_ids) for s in samples],

@@ -3,7 +3,7 @@
 Layout of ``output_dir``::
 
     checkpoint-<step>/     policy (``from_pretrained``-loadable), tokenizer, value_head.pt, trainer_state.pt
-    metrics.jsonl          one line per step: step, reward_mean, losses, seconds
+    metrics.jsonl          one line per step: step, reward_mean, losses, inexact_turns, seconds
     config.json, model     the final policy (and tokenizer) at the top level, loadable like any checkpoint
 
 A run restarted with the same ``output_dir`` resumes from its newest checkpoint; rollouts are seeded by
@@ -145,7 +145,8 @@ def train(
         except DivergenceError:
             trainer.step_count -= 1
             raise
-        metrics = {"step": float(trainer.step_count), **metrics, "seconds": time.perf_counter() - began}
+        inexact = float(sum(len(t.inexact_turns) for t in trajectories))  # ids exact; the template's text differs
+        metrics = {"step": float(trainer.step_count), **metrics, "inexact_turns": inexact, "seconds": time.perf_counter() - began}
         history.append(metrics)
         with open(output_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(metrics) + "\n")

@@ -54,6 +54,7 @@ def test_two_steps_finite_losses_masked_env_tokens_and_reloadable_checkpoint(mak
         assert torch.equal(reloaded.state_dict()[name], value), name
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2] and all(math.isfinite(r["reward_mean"]) for r in rows)
+    assert all(r["inexact_turns"] >= 0 for r in rows)  # reported with the reward
 
 
 def test_the_rollout_func_returns_exact_trajectories_with_env_mask(make_lm, tokenizer, tmp_path):

@@ -71,7 +71,7 @@ def test_checkpoint_reloads_with_from_pretrained_and_resumes(make_lm, make_batch
     for name, value in straight.policy.state_dict().items():
         assert torch.allclose(resumed.policy.state_dict()[name], value, atol=1e-6), name
     lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    assert [m["step"] for m in lines] == [1.0, 2.0, 3.0]
+    assert [m["step"] for m in lines] == [1.0, 2.0, 3.0] and [m["inexact_turns"] for m in lines] == [0.0] * 3
 
 
 def test_nan_reward_stops_training_and_keeps_the_last_good_checkpoint(make_lm, make_batch, tmp_path):
