@@ -3,7 +3,9 @@
 The answer is then given to the env as its one and only turn (written in the env's own tool format), so
 the episode is scored by the env exactly like a multi-turn one: same EM, F1 and cover-EM, same reward.
 The recorded messages are what the model actually read (the RAG prompt) and what it wrote; the step's
-``info["naive_rag"]`` keeps the raw generation and the titles of the passages it was given.
+``info["naive_rag"]`` keeps the raw generation and the titles of the passages it was given. The episode is
+assembled by the rollout engine's :class:`~agent_gym.rollout.episode.EpisodeState` (the policy's side in
+``StepRecord.policy``), and a policy that fails (a ``PolicyError``) gives an empty answer, recorded as its error.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import gymnasium as gym
 from agent_gym.baselines.method import PlayedEpisode, TaskSpec, played_episode
 
 from agent_gym.errors import ConfigError
-from agent_gym.rollout.episode import EpisodeState, act, env_id
+from agent_gym.rollout.episode import EpisodeState, act, env_id_of
 from agent_gym.rollout.policy import Policy
 from agent_gym.tools.formats import extract_answer
 
@@ -114,7 +116,7 @@ class NaiveRAG:
     def _play_batch(self, envs: Sequence[gym.Env], tasks: Sequence[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode]]:
         prompts, states, titles = [], [], []
         for i, (env, task) in enumerate(zip(envs, tasks, strict=True)):
-            state = EpisodeState(i, task.seed, env_id(env))
+            state = EpisodeState(i, task.seed, env_id_of(env))
             _, state.reset_info = env.reset(seed=task.seed, options=dict(task.options))
             question = str(state.reset_info.get("question") or env.unwrapped.task.prompt)
             passages = list(self._retriever_of(env).search(question, self.k))

@@ -32,7 +32,7 @@ import gymnasium as gym
 from pydantic import BaseModel, ConfigDict
 
 from agent_gym.errors import ConfigError, PolicyError
-from agent_gym.rollout.episode import EpisodeState, act, env_id, error_turn, step_action
+from agent_gym.rollout.episode import EpisodeState, act, env_id_of, error_turn, step_action
 from agent_gym.rollout.jsonl import EpisodeWriter
 from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn, StreamingPolicy
 from agent_gym.types import Episode
@@ -208,7 +208,7 @@ class _Run:
         self.engine = engine
         self.policy = engine.policy
         self.envs = envs
-        self.env_id = env_id(envs[0])
+        self.env_id = env_id_of(envs[0])
         self.seeds = seeds
         self.options = options
         self.writer = writer

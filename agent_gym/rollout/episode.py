@@ -25,7 +25,7 @@ from agent_gym.rollout.policy import Policy, PolicyTurn
 from agent_gym.tools.formats import action_text
 from agent_gym.types import ChatHistory, Episode, PolicyRecord, StepRecord
 
-__all__ = ["EpisodeState", "act", "env_id", "error_turn", "step_action", "turn_seed"]
+__all__ = ["EpisodeState", "act", "env_id_of", "error_turn", "step_action", "turn_seed"]
 
 _MASK64 = 2**64 - 1
 
@@ -80,7 +80,7 @@ def act(
     return turns
 
 
-def env_id(env: gym.Env) -> str:
+def env_id_of(env: gym.Env) -> str:
     """The id an episode of ``env`` is recorded under: its registered id, else its class name."""
     spec = getattr(env, "spec", None)
     return spec.id if spec is not None else type(env.unwrapped).__name__
@@ -124,8 +124,7 @@ class EpisodeState:
 
     def next_seed(self) -> int:
         """The next turn's sampling seed (:func:`turn_seed`)."""
-        if self.seed is None:
-            raise ValueError("an episode reset without a seed has no turn seeds")
+        assert self.seed is not None, "an episode reset without a seed has no turn seeds"
         return turn_seed(self.seed, self.turn)
 
     def record(
