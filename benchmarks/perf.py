@@ -14,7 +14,8 @@ Sections (``--sections``, all by default):
 - ``policy``: the embedded model on the leaderboard's own workload (Base Tool Call on HotpotQA dev questions,
   its env settings, 64-token turns): episodes per minute and generated tokens per CPU-second with the padded
   full-prefill path (the reference), with KV reuse alone, and with KV reuse and continuous batching, in one run;
-  the greedy episodes of the three are compared token for token.
+  the greedy episodes of the three are compared token for token. The fast path runs a second time with the other
+  torch thread count (2 if the run uses 1, else 1), to choose the default from figures.
 - ``distributed``: episodes/s of the local engine against Ray with 2 workers on a 2-node cluster on this machine
   (CPU-bound scripted policy; 0.2 s tool latency), as ratios, and Ray's overhead per episode in ms (see
   :mod:`agent_gym.benchmarks.distributed`).
@@ -218,16 +219,24 @@ def bench_policy(questions: int = 10, max_new_tokens: int = 64, batch_size: int 
 
     import agent_gym  # noqa: F401
 
+    import torch
+
     modes = {
         "padded": {"kv_reuse": False, "continuous_batching": False},
         "reuse": {"kv_reuse": True, "continuous_batching": False},
         "reuse_continuous": {"kv_reuse": True, "continuous_batching": True},
+        # the fast path again with the other thread count: which default suits this machine
+        "reuse_continuous_other_threads": {"kv_reuse": True, "continuous_batching": True},
     }
+    threads = torch.get_num_threads()
+    other_threads = 2 if threads == 1 else 1
     tasks = [TaskSpec(seed=i, options={"index": i}) for i in range(questions)]
     kwargs = {**DEFAULT_ENV_KWARGS, **QA_ENV_KWARGS}
     figures: dict[str, Any] = {"questions": questions, "max_new_tokens": max_new_tokens, "batch_size": batch_size}
     played: dict[str, list[Any]] = {}
+    figures["threads"], figures["other_threads"] = threads, other_threads
     for mode, options in modes.items():
+        torch.set_num_threads(other_threads if mode.endswith("other_threads") else threads)
         policy = EmbeddedPolicy(max_new_tokens=max_new_tokens, batch_size=batch_size, **options)
         envs = [gym.make("HotpotQA-v0", **kwargs) for _ in range(min(batch_size, questions))]
         cpu, wall = time.process_time(), time.perf_counter()
@@ -247,6 +256,10 @@ def bench_policy(questions: int = 10, max_new_tokens: int = 64, batch_size: int 
         figures[f"{mode}_prompt_tokens_computed"] = (
             decoder.prompt_tokens_fed if decoder is not None else sum(p.prompt_tokens or 0 for _, p in episodes)
         )
+    torch.set_num_threads(threads)
+    figures["ratio_other_threads_over_threads_episodes_per_min"] = (
+        figures["reuse_continuous_other_threads_episodes_per_min"] / figures["reuse_continuous_episodes_per_min"]
+    )
     for mode in ("reuse", "reuse_continuous"):
         figures[f"speedup_{mode}_episodes_per_min"] = figures[f"{mode}_episodes_per_min"] / figures["padded_episodes_per_min"]
         figures[f"speedup_{mode}_tokens_per_cpu_s"] = figures[f"{mode}_tokens_per_cpu_s"] / figures["padded_tokens_per_cpu_s"]

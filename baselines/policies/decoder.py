@@ -199,11 +199,6 @@ class ContinuousDecoder:
         layers = len(self._stack.model.layers)
         return KVCache(layers, self._kv_heads, self._head_dim, self._stack.lm_head.weight.dtype)
 
-    def token_bytes(self) -> int:
-        """Bytes one cached token takes (keys and values of every layer)."""
-        layers = len(self._stack.model.layers)
-        return 2 * layers * self._kv_heads * self._head_dim * self._stack.lm_head.weight.element_size()
-
     def submit(self, request: DecodeRequest) -> Future:
         """Queue a turn; the future resolves to ``(Generation, KVCache)``.
 
