@@ -96,10 +96,15 @@ PRESETS: dict[str, PPORun] = {
     # CI and the key-value learning runs.
     "cpu-smoke": PPORun(),
     # Multi-hop QA from an SFT adapter on this machine (2 CPU cores): 4 episodes of up to 5 turns per update in
-    # minibatches of 2 (8 in minibatches of 4 was OOM-killed at 23 GB: full-vocabulary logits of ~2,000-token
-    # episodes, for the policy and the reference), a LoRA learning rate, Agent-R1's KL and clip.
+    # minibatches of 2, a LoRA learning rate, Agent-R1's KL and clip. With the LM head at policy tokens only, the
+    # backbone's activations are the cost (one 2,958-token episode: +6.8 GB for its forward and backward, +3.5 GB
+    # with gradient checkpointing, in about the same CPU time), so checkpointing is on.
     "cpu-qa": PPORun(
-        steps=8, episodes=4, max_new_tokens=64, max_turns=5, ppo=PPOConfig.cpu_smoke(learning_rate=5e-5, minibatch_size=2)
+        steps=8,
+        episodes=4,
+        max_new_tokens=64,
+        max_turns=5,
+        ppo=PPOConfig.cpu_smoke(learning_rate=5e-5, minibatch_size=2, gradient_checkpointing=True),
     ),
     # Agent-R1's PPO on a GPU: 128 episodes per update, lr 1e-6.
     "gpu-agent-r1": PPORun(

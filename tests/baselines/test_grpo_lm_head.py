@@ -127,3 +127,28 @@ def test_the_generation_batch_is_scored_at_its_env_mask(make_lm, tokenizer, tmp_
     assert torch.equal(trainer._scored(completion), completion)  # nothing known: every completion token
     trainer._env_mask = [[1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1]] * 2 + [[1, 1, 1, 0, 0, 0, 0, 1]]  # unpadded, as TRL's
     assert torch.equal(trainer._scored(completion), mask)
+
+
+def test_gradient_checkpointing_still_applies_and_changes_no_number(make_lm, tokenizer, tmp_path):
+    """The override calls the backbone, not the model's forward: the recipe's checkpointing must still engage."""
+    ids, attention, width, mask = _inputs(3)
+    results = []
+    for checkpointing in (False, True):
+        recipe = RECIPE.model_copy(update={"gradient_checkpointing": checkpointing})
+        trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, PLAN, recipe, tmp_path / str(checkpointing))
+        if checkpointing:  # TRL's Trainer enables it when training starts; the same call, made here
+            trainer.model.gradient_checkpointing_enable(trainer.args.gradient_checkpointing_kwargs)
+        trainer.model.train()
+        trainer._loss_mask = mask
+        kept = []  # what autograd keeps for the backward pass (a checkpointed layer keeps its input only)
+        with torch.autograd.graph.saved_tensors_hooks(lambda t, kept=kept: kept.append(t.numel()) or t, lambda t: t):
+            logps, _, _ = trainer._get_per_token_logps_and_entropies(trainer.model, ids, attention, width)
+        ((logps * mask).sum()).backward()
+        grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+        results.append((logps.detach(), grads, sum(kept)))
+    (plain, plain_grads, plain_kept), (checkpointed, checkpointed_grads, checkpointed_kept) = results
+    assert checkpointed_kept < plain_kept / 2
+    assert torch.allclose(plain, checkpointed, atol=TOL, rtol=0)
+    assert plain_grads.keys() == checkpointed_grads.keys()
+    for name, grad in plain_grads.items():
+        assert torch.allclose(grad, checkpointed_grads[name], atol=TOL, rtol=1e-4), name
