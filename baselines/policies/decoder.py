@@ -312,7 +312,10 @@ class ContinuousDecoder:
             row.cache.reserve(start + n)
         hidden = stack.model.embed_tokens(ids)[None]  # [1, T, hidden]: all rows' tokens as one sequence
         cos, sin = stack.model.rotary_emb(hidden, positions[None])
-        masks = [_causal_mask(n, s + n) for s, n in zip(starts, lengths, strict=True)]
+        group = self._heads // self._kv_heads
+        # Each key/value head serves `group` query heads: attention runs on [kv_heads, group * n] queries, so the
+        # keys are never repeated per query head (what `enable_gqa` does on CPU, a copy of the whole cache).
+        masks = [_causal_mask(n, s + n, group) for s, n in zip(starts, lengths, strict=True)]
         for index, layer in enumerate(stack.model.layers):
             attention = layer.self_attn
             normed = layer.input_layernorm(hidden)
@@ -324,16 +327,11 @@ class ContinuousDecoder:
             offset = 0
             for (row, _), start, n, mask in zip(feeds, starts, lengths, masks, strict=True):
                 keys, values = row.cache.write(index, start, k[0, :, offset : offset + n], v[0, :, offset : offset + n])
-                outputs.append(
-                    torch.nn.functional.scaled_dot_product_attention(
-                        q[:, :, offset : offset + n],
-                        keys[None],
-                        values[None],
-                        attn_mask=mask,
-                        scale=attention.scaling,
-                        enable_gqa=True,
-                    )
+                grouped = q[0, :, offset : offset + n].reshape(self._kv_heads, group * n, self._head_dim)
+                out = torch.nn.functional.scaled_dot_product_attention(
+                    grouped[None], keys[None], values[None], attn_mask=mask, scale=attention.scaling
                 )
+                outputs.append(out.reshape(1, self._heads, n, self._head_dim))
                 offset += n
             attended = torch.cat(outputs, dim=2).transpose(1, 2).reshape(1, total, self._heads * self._head_dim)
             hidden = hidden + attention.o_proj(attended)
@@ -347,14 +345,15 @@ class ContinuousDecoder:
         return stack.lm_head(stack.model.norm(hidden[0, ends]))
 
 
-def _causal_mask(new: int, length: int) -> Any:
-    """Which of ``length`` keys each of the last ``new`` positions may attend to (None when ``new == 1``)."""
+def _causal_mask(new: int, length: int, group: int) -> Any:
+    """Which of ``length`` keys each of the last ``new`` positions may attend to, for ``group`` query heads stacked
+    along the query axis (None when ``new == 1``: the one new position sees every key)."""
     import torch
 
     if new == 1:
         return None
     query_positions = torch.arange(length - new, length)[:, None]
-    return torch.arange(length)[None, :] <= query_positions
+    return (torch.arange(length)[None, :] <= query_positions).repeat(group, 1)
 
 
 def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
