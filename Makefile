@@ -49,8 +49,8 @@ leaderboard: setup
 	$(VENV)/bin/agent-gym leaderboard
 
 # Regenerates the shipped agents (agent_gym/baselines/trained/) from scratch: SFT (17 min on 2 CPU cores), then GRPO
-# and PPO from it (about 10 min per PPO step here; on CPU both currently run out of memory within 1-2 steps, see
-# docs/results.md), on MultiHopQA's train split, with cards and curves; resumable.
+# and PPO from it (8 steps each; a PPO step took 16 min and 7.3 GB, a GRPO update 6.6 min and 5.6 GB on the shared
+# VM, see docs/results.md), on MultiHopQA's train split, with cards and curves; resumable.
 reproduce-training: setup
 	$(PY) -m agent_gym.benchmarks.training --out runs/train --ship
 
