@@ -217,7 +217,9 @@ class ContinuousDecoder:
         self._waiting.put(_Row(request, future, cache, generator, time.perf_counter()))
         with self._lock:
             if self._worker is None:  # the loop thread ends when it runs out of work; start one again
-                self._worker = threading.Thread(target=self._loop, name="continuous-decoder", daemon=True)
+                # Not a daemon: the interpreter waits for its last step at exit instead of tearing torch down under
+                # it mid-step, which aborted a process ("terminate called without an active exception").
+                self._worker = threading.Thread(target=self._loop, name="continuous-decoder")
                 self._worker.start()
         return future
 

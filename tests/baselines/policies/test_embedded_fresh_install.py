@@ -22,4 +22,4 @@ def test_embedded_policy_from_an_empty_cache_offline(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "cache" / "SmolLM2-135M-Instruct" / "model.safetensors").is_file()
     (record,) = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(record["steps"][0]["info"]["policy"]["token_ids"]) >= 1
+    assert len(record["steps"][0]["policy"]["token_ids"]) >= 1
