@@ -212,14 +212,13 @@ def bench_trajectory(episodes: int = 4, max_new_tokens: int = 32, turns: int = 3
 def bench_policy(questions: int = 10, max_new_tokens: int = 64, batch_size: int = 16) -> dict[str, Any]:
     """Base Tool Call on ``questions`` HotpotQA dev questions, the policy's fast path off and on."""
     import gymnasium as gym
+    import torch
     from agent_gym.baselines.base_tool_call import BaseToolCall
     from agent_gym.baselines.method import TaskSpec
     from agent_gym.baselines.policies import EmbeddedPolicy
     from agent_gym.benchmarks.leaderboard.config import DEFAULT_ENV_KWARGS, QA_ENV_KWARGS
 
     import agent_gym  # noqa: F401
-
-    import torch
 
     modes = {
         "padded": {"kv_reuse": False, "continuous_batching": False},

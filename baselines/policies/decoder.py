@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent_gym.baselines.policies.generation import Generation, choose_tokens
+
 from agent_gym.errors import ConfigError
 
 __all__ = ["ContinuousDecoder", "DecodeRequest", "KVCache", "supports_packing"]
@@ -338,7 +339,7 @@ class ContinuousDecoder:
             attended = torch.cat(outputs, dim=2).transpose(1, 2).reshape(1, total, self._heads * self._head_dim)
             hidden = hidden + attention.o_proj(attended)
             hidden = hidden + layer.mlp(layer.post_attention_layernorm(hidden))
-        for (row, row_ids), n in zip(feeds, lengths, strict=True):
+        for row, row_ids in feeds:
             row.cache.ids.extend(int(token) for token in row_ids)
         ends = torch.tensor(lengths).cumsum(0) - 1
         # The LM head only where a token is sampled: over a 49k vocabulary it would cost as much as the model.

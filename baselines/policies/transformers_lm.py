@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_gym.baselines.policies.decoder import ContinuousDecoder, supports_packing
+
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.chat_tokens import ChatTokenizer, EnvDelta, history_key, truncate_prompt
 from agent_gym.rollout.policy import PolicyTurn

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from agent_gym.baselines.policies.decoder import ContinuousDecoder, DecodeRequest, supports_packing
 
 import agent_gym  # noqa: F401
-from agent_gym.baselines.policies.decoder import ContinuousDecoder, DecodeRequest, supports_packing
 from agent_gym.errors import ConfigError
 from agent_gym.rollout import RolloutEngine
 from tests.baselines.policies.conftest import HISTORY
@@ -29,7 +29,7 @@ def _episodes(policy, concurrency: int, n: int):
 
 def _assert_near_tie(model, prompt: list[int], generated: list[int], other: list[int]) -> None:
     """The first position where two turns disagree has its top two logits within NEAR_TIE."""
-    at = next(j for j, (a, b) in enumerate(zip(generated, other)) if a != b)
+    at = next(j for j, (a, b) in enumerate(zip(generated, other, strict=False)) if a != b)
     with torch.inference_mode():
         logits = model(input_ids=torch.tensor([prompt + generated[:at]]), logits_to_keep=1).logits[0, -1].float()
     top = torch.topk(logits, 2).values
@@ -41,7 +41,7 @@ def _compare(reference, candidate, policy, *, greedy: bool) -> int:
     diverged = 0
     assert len(reference) == len(candidate)
     for ref, cand in zip(reference, candidate, strict=True):
-        for ref_step, cand_step in zip(ref.steps, cand.steps):
+        for ref_step, cand_step in zip(ref.steps, cand.steps, strict=False):  # a diverged episode may differ in length
             a, b = ref_step.policy, cand_step.policy
             if a.token_ids != b.token_ids:
                 assert greedy, "a seeded sample changed with batching or reuse"

@@ -103,7 +103,8 @@ def test_hermes_answer_tags_quoted_inside_a_call_are_not_the_answer():
     fmt = HermesFormat()
     turn = fmt.parse('<tool_call>{"name": "search", "arguments": {"query": "<answer></answer>"}}</tool_call>', TOOLS)
     assert turn.answer is None and turn.tool_calls[0].arguments == {"query": "<answer></answer>"}
-    both = fmt.parse('<tool_call>{"name": "search", "arguments": {"query": "<answer>x</answer>"}}</tool_call> <answer>Paris</answer>', TOOLS)
+    quoted = '<tool_call>{"name": "search", "arguments": {"query": "<answer>x</answer>"}}</tool_call>'
+    both = fmt.parse(f"{quoted} <answer>Paris</answer>", TOOLS)
     assert both.answer == "Paris"
 
 
