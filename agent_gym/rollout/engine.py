@@ -69,7 +69,8 @@ class RolloutEngine:
         env: A registered env id or a factory of fresh env instances.
         policy: Anything implementing :class:`~agent_gym.rollout.policy.Policy`.
         concurrency: Env instances (and step threads) running at once.
-        max_batch: Most histories per ``policy.act`` call; None means ``concurrency``.
+        max_batch: Most histories per ``policy.act`` call; None means ``concurrency`` (a streaming policy batches
+            its turns itself, up to its own limit).
         env_kwargs: Keyword arguments for ``gym.make`` when ``env`` is an id.
         reset_options: ``options`` passed to every ``reset``.
         progress: Show a tqdm progress bar.
