@@ -16,8 +16,9 @@ import gymnasium as gym
 from agent_gym.baselines.method import PlayedEpisode, TaskSpec, played_episode
 
 from agent_gym.errors import ConfigError
-from agent_gym.rollout.engine import BorrowedEnvs, RolloutEngine
+from agent_gym.rollout.engine import RolloutEngine
 from agent_gym.rollout.policy import Policy
+from agent_gym.rollout.run import BorrowedEnvs
 
 __all__ = ["BaseToolCall"]
 

@@ -10,10 +10,11 @@
 
 from agent_gym.rollout.builder import TurnSample, build_trajectory, turn_samples
 from agent_gym.rollout.chat_tokens import ChatTokenizer, truncate_prompt
-from agent_gym.rollout.engine import RolloutEngine, RolloutStats, rollout, run_episode
+from agent_gym.rollout.engine import RolloutEngine, RolloutStats
 from agent_gym.rollout.episode import turn_seed
 from agent_gym.rollout.jsonl import EpisodeWriter, read_episodes
 from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn, episode_key
+from agent_gym.rollout.run import rollout, run_episode
 from agent_gym.rollout.trajectory import TokenTrajectory
 
 __all__ = [
