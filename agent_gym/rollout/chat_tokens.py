@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from agent_gym.types import ChatHistory
 
-__all__ = ["ChatTokenizer", "EnvDelta", "history_key", "opening_length", "truncate_prompt"]
+__all__ = ["ChatTokenizer", "EnvDelta", "common_prefix_length", "history_key", "opening_length", "truncate_prompt"]
 
 
 def opening_length(history: ChatHistory) -> int:
@@ -136,7 +136,7 @@ class ChatTokenizer:
         if rendered.startswith(assistant_end):
             return EnvDelta(self.encode(rendered[len(assistant_end) :]), False)
         # The template rewrites earlier turns: keep only what it renders after the common prefix.
-        common = _common_prefix(rendered, produced)
+        common = common_prefix_length(rendered, produced)
         return EnvDelta(self.encode(rendered[max(common, len(prompt)) :]), False)
 
 
@@ -145,7 +145,8 @@ def history_key(history: ChatHistory) -> str:
     return json.dumps(list(history), sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _common_prefix(a: str, b: str) -> int:
+def common_prefix_length(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """How many leading items (characters, token ids) ``a`` and ``b`` share."""
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:

@@ -36,6 +36,7 @@ from typing import Any
 from agent_gym.baselines.policies.generation import Generation, choose_tokens
 
 from agent_gym.errors import ConfigError
+from agent_gym.rollout.chat_tokens import common_prefix_length
 
 __all__ = ["ContinuousDecoder", "DecodeRequest", "KVCache", "supports_packing"]
 
@@ -211,7 +212,7 @@ class ContinuousDecoder:
         if not request.prompt:
             raise ConfigError("a decode request needs a non-empty prompt")
         cache = request.cache if request.cache is not None else self.new_cache()
-        reusable = _common_length(cache.ids, request.prompt)
+        reusable = common_prefix_length(cache.ids, request.prompt)
         cache.crop(min(reusable, len(request.prompt) - 1))  # the last prompt token is always fed: it gives the logits
         generator = torch.Generator().manual_seed(int(request.seed) % 2**63)
         future: Future = Future()
@@ -357,11 +358,3 @@ def _causal_mask(new: int, length: int, group: int) -> Any:
         return None
     query_positions = torch.arange(length - new, length)[:, None]
     return (torch.arange(length)[None, :] <= query_positions).repeat(group, 1)
-
-
-def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
