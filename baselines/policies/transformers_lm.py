@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent_gym.baselines.policies.decoder import ContinuousDecoder, supports_packing
+from agent_gym.baselines.policies.decoder import ContinuousDecoder, DecodeRequest, supports_packing
 
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.chat_tokens import ChatTokenizer, EnvDelta, history_key, truncate_prompt
@@ -191,8 +191,6 @@ class TransformersPolicy:
 
         The turn joins the decode batch at the next token step and leaves it at its end-of-turn token.
         """
-        from agent_gym.baselines.policies.decoder import DecodeRequest
-
         if self._decoder is None:
             raise ConfigError(f"{type(self.model).__name__} does not run on the continuous decoder; call act()")
         chat = self.chat_tokenizer(tools)
