@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from agent_gym.baselines.trained import TRAINED_AGENTS
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.policy import Policy
 
@@ -16,8 +17,7 @@ POLICY_NAMES: dict[str, str] = {
     "openai": "an OpenAI-compatible server; options: base_url, model, native_tools, temperature, max_tokens",
     "oracle": "plays the gold facts of the reset info (upper bound)",
     "human": "you type each turn",
-    "sft": "the shipped SFT agent (a LoRA adapter on SmolLM2-135M); options as embedded",
-    "sft-ppo": "the shipped SFT+PPO agent; options as embedded",
+    **{name: f"the shipped {label} agent (a LoRA adapter on SmolLM2-135M); options as embedded" for name, label in TRAINED_AGENTS.items()},
 }
 
 
@@ -46,11 +46,11 @@ def make_policy(name: str, **options: Any) -> Policy:
         if "model" not in options:
             raise ConfigError("the transformers policy needs model=PATH (a checkpoint folder or a .gguf file)")
         return TransformersPolicy(options.pop("model"), **options)
-    if name in ("embedded", "transformers", "sft", "sft-ppo"):
+    if name == "embedded" or name in TRAINED_AGENTS:
         from agent_gym.utils.extras import require_extra
 
         require_extra("train", f"the {name} policy")
-    if name in ("sft", "sft-ppo"):
+    if name in TRAINED_AGENTS:
         from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
         from agent_gym.baselines.trained import trained_agent_path
 

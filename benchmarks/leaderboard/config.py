@@ -126,7 +126,7 @@ class LeaderboardConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     methods: tuple[str, ...] = tuple(METHODS)
-    """Built-in methods to run (``naive-rag``, ``base-tool-call``, and the shipped agents ``sft``, ``sft-ppo``)."""
+    """Built-in methods to run (``naive-rag``, ``base-tool-call``, and the shipped agents of ``TRAINED_AGENTS``)."""
     policies: tuple[str, ...] = ()
     """Extra methods: each policy spec (checkpoint folder, ``http://`` endpoint, name) acting in the multi-turn env."""
     datasets: tuple[str, ...] = tuple(DATASETS)

@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from agent_gym.baselines.trained import TRAINED_AGENTS
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.policy import Policy
 from agent_gym.utils.http import split_urls
@@ -37,7 +38,8 @@ from .config import did_you_mean
 __all__ = ["check_endpoint", "check_policy_options", "load_policy", "policy_builder", "policy_label"]
 
 _CONNECT_TIMEOUT_S = 5.0
-_MODEL_BACKED = ("embedded", "transformers", "sft", "sft-ppo")
+_MODEL_BACKED = ("embedded", "transformers", *TRAINED_AGENTS)
+"""Named policies that load a model in-process: the embedded one, any local one, and the shipped agents."""
 
 
 def policy_label(spec: str) -> str:
@@ -49,8 +51,6 @@ def policy_label(spec: str) -> str:
         >>> policy_label("http://a:8000/v1,http://b:8000/v1#qwen")
         'qwen@a:8000+b:8000'
     """
-    from agent_gym.baselines.trained import TRAINED_AGENTS
-
     if spec in TRAINED_AGENTS:
         return TRAINED_AGENTS[spec]
     if spec.startswith(("http://", "https://")):

@@ -100,14 +100,14 @@ def test_a_small_run_writes_markdown_html_plots_and_json(tmp_path, capsys, kv_po
 def test_the_plan_takes_the_first_questions_of_each_bundled_dataset(tmp_path):
     run = LeaderboardRun(LeaderboardConfig(datasets=("musique", "2wiki"), limit=3), tmp_path, progress=False)
     cells = run.plan()
-    methods = ["naive-rag", "base-tool-call", "sft", "sft-ppo"]  # the default: every row, the shipped trained agents included
+    methods = ["naive-rag", "base-tool-call", "sft", "sft-grpo", "sft-ppo"]  # the default: every row, the shipped agents too
     assert [(c.method, c.dataset, c.env_id) for c in cells] == [
         (method, dataset, env_id)
         for method in methods
         for dataset, env_id in (("musique", "MuSiQue-v0"), ("2wiki", "TwoWikiMultihopQA-v0"))
     ]
     assert {c.indices for c in cells} == {(0, 1, 2)}
-    assert [method_label(m) for m in methods] == ["Naive RAG", "Base Tool Call", "SFT", "SFT+PPO"]
+    assert [method_label(m) for m in methods] == ["Naive RAG", "Base Tool Call", "SFT", "SFT+GRPO", "SFT+PPO"]
     full = LeaderboardRun(LeaderboardConfig(datasets=("musique",), limit=None), tmp_path / "full", progress=False)
     assert full.plan()[0].indices == tuple(range(292))
 

@@ -97,7 +97,7 @@ def test_end_of_input_is_a_policy_error():
 
 def test_policies_by_name():
     assert isinstance(make_policy("oracle"), Policy)
-    assert set(POLICY_NAMES) == {"embedded", "transformers", "openai", "oracle", "human", "sft", "sft-ppo"}
+    assert set(POLICY_NAMES) == {"embedded", "transformers", "openai", "oracle", "human", "sft", "sft-grpo", "sft-ppo"}
     with pytest.raises(ConfigError, match="unknown policy 'orcle'.*Did you mean 'oracle'"):
         make_policy("orcle")
     with pytest.raises(ConfigError, match="needs model=PATH"):
