@@ -69,8 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="torch CPU threads (default 1: robust on shared cores, where more can be many times slower; 0: torch's choice)",
+        default=None,
+        help="torch CPU threads (default: the cores idle at the start, at least 1; more threads than idle cores can be "
+        "many times slower; 0: torch's choice)",
     )
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (at least 100)")
     parser.add_argument(
@@ -94,6 +95,11 @@ def main(argv: list[str]) -> int:
     )
 
     started = time.perf_counter()
+    if args.threads is None:
+        from agent_gym.utils.cpu import idle_cores
+
+        args.threads = idle_cores()
+        print(f"agent-gym leaderboard: {args.threads} torch thread(s), the idle cores (--threads to choose)", file=sys.stderr)
     if args.threads:  # before torch loads (it reads OMP_NUM_THREADS once); not part of the run's identity
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
         if "torch" in sys.modules:

@@ -1,8 +1,8 @@
 """Multi-agent environments through PettingZoo.
 
 Team envs are registered in PettingZoo's own registry (``pettingzoo.env_registry``); :func:`make` builds one by
-id (``"MultiHopQATeam-v0"``) as a ``ParallelEnv``, :func:`make_aec` in the AEC form. Each env also has a PettingZoo-style module with
-``parallel_env()`` and ``env()`` (:mod:`agent_gym.multiagent.multihopqa_team_v0`).
+id (``"MultiHopQATeam-v0"``) as a ``ParallelEnv``, :func:`make_aec` in the AEC form. Each env also has a
+PettingZoo-style module with ``parallel_env()`` and ``env()`` (:mod:`agent_gym.multiagent.multihopqa_team_v0`).
 """
 
 from agent_gym.multiagent.answerer import AnswererEnv
