@@ -1,12 +1,16 @@
-"""Finding the checkpoint a run resumes from: one rule for every trainer that writes ``checkpoint-<step>``."""
+"""Checkpoints of every trainer that writes ``checkpoint-<step>``: which one a run resumes from, and the adapter
+snapshot each one leaves behind for the held-out learning curve."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-__all__ = ["checkpoint_step", "newest_checkpoint", "newest_trainer_checkpoint"]
+__all__ = ["adapter_snapshots", "checkpoint_step", "newest_checkpoint", "newest_trainer_checkpoint", "snapshot_adapter"]
 
 _PREFIX = "checkpoint-"
+_SNAPSHOTS = "adapters"
+_ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 
 def checkpoint_step(path: str | Path) -> int | None:
@@ -31,3 +35,35 @@ def newest_trainer_checkpoint(output_dir: str | Path) -> str | None:
     """The newest complete checkpoint of a ``transformers.Trainer`` (TRL's GRPO and SFT), as TRL takes it."""
     found = newest_checkpoint(output_dir, "trainer_state.json")
     return str(found) if found is not None else None
+
+
+def snapshot_adapter(checkpoint: str | Path, output_dir: str | Path) -> Path | None:
+    """Copy a checkpoint's adapter (about 4 MB at rank 4) to ``output_dir/adapters/step-<step>``.
+
+    Trainers keep only their newest checkpoints (optimizer state included, ~18 MB each); the snapshots stay, so
+    the model of every saved step can be scored afterwards. A checkpoint without an adapter (a full fine-tune)
+    leaves none: its weights are too large to keep at every step.
+    """
+    checkpoint = Path(checkpoint)
+    step = checkpoint_step(checkpoint)
+    if step is None or not all((checkpoint / name).is_file() for name in _ADAPTER_FILES):
+        return None
+    target = Path(output_dir) / _SNAPSHOTS / f"step-{step}"
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for name in _ADAPTER_FILES:
+        shutil.copy2(checkpoint / name, partial / name)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    return target
+
+
+def adapter_snapshots(output_dir: str | Path) -> dict[int, Path]:
+    """The complete adapter snapshots of a run, by step (see :func:`snapshot_adapter`)."""
+    found = {}
+    for path in (Path(output_dir) / _SNAPSHOTS).glob("step-*"):
+        digits = path.name[len("step-") :]
+        if digits.isdigit() and all((path / name).is_file() for name in _ADAPTER_FILES):
+            found[int(digits)] = path
+    return dict(sorted(found.items()))

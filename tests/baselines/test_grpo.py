@@ -149,3 +149,10 @@ def test_grpo_trains_a_peft_adapter_on_and_saves_it_as_an_adapter(make_lm, token
 
     save_final(trainer, tokenizer, tmp_path)
     assert adapter_base(tmp_path) == EMBEDDED_BASE and load_file(tmp_path / "adapter_model.safetensors")
+    # each checkpoint's adapter stays for the held-out curve: the step-1 snapshot is the trained weights
+    from agent_gym.baselines.checkpoints import adapter_snapshots
+
+    snapshots = adapter_snapshots(tmp_path)
+    assert list(snapshots) == [1]
+    kept, final = load_file(snapshots[1] / "adapter_model.safetensors"), load_file(tmp_path / "adapter_model.safetensors")
+    assert kept.keys() == final.keys() and all(torch.allclose(kept[k].half(), final[k]) for k in kept)

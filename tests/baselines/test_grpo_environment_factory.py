@@ -30,8 +30,16 @@ def test_grpo_trainer_runs_with_the_environment_factory_adapter(make_lm, make_to
     tokenizer.padding_side = "left"
     dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": ""}], "task_index": i} for i in range(4)])
     config = GRPOConfig(
-        output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4, num_generations=4,
-        max_completion_length=8, use_cpu=True, bf16=False, report_to="none", save_strategy="no", logging_steps=1,
+        output_dir=str(tmp_path),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
     )
     trainer = GRPOTrainer(
         model=make_lm(0),

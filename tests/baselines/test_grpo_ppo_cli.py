@@ -141,3 +141,7 @@ def test_rl_trains_on_from_an_sft_adapter_and_ships_an_adapter(algorithm, tiny_c
     before, after = load_file(sft / "adapter_model.safetensors"), load_file(out / "adapter_model.safetensors")
     assert before.keys() == after.keys() and all(v.dtype == torch.float16 for v in after.values())
     assert any(not torch.equal(before[k], after[k]) for k in before)  # the SFT adapter trained on
+    from agent_gym.baselines.checkpoints import adapter_snapshots
+
+    kept = load_file(adapter_snapshots(out)[1] / "adapter_model.safetensors")  # step 1's adapter, for the held-out curve
+    assert kept.keys() == after.keys() and all(torch.equal(kept[k].half(), after[k]) for k in kept)
