@@ -3,8 +3,10 @@
 * **QA envs** (reset info with ``supporting_titles`` and ``answers``): one turn per supporting title, searching
   for the title with the env's search tool, then the first gold answer. With ``question_first=True`` it plays
   as a *teacher* whose turns a model can learn to imitate (the SFT warm start): it searches the question, then
-  each supporting title that no search has returned yet (the bridging entity, usually named in the passages
-  already read), then answers; it never needs more than the env's turns.
+  each supporting title that no search has returned yet *and that a passage already read names* (the bridging
+  entity), then answers; it never needs more than the env's turns. A title no passage names is not searched:
+  nothing the student sees could tell it that query, and imitating it taught the first SFT agent to repeat
+  its first search (docs/results.md).
 * **Key-value env** (reset info with ``chain`` and ``answer``): looks up each key of the chain, then answers.
 
 Turns are written with the env's own tool format (``info["tool_format"]``), so the oracle works in every format.
@@ -12,6 +14,7 @@ Turns are written with the env's own tool format (``info["tool_format"]``), so t
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -96,12 +99,14 @@ def _plan(info: Mapping[str, Any], tools: Sequence[dict[str, Any]], search_tool:
 
 
 _MAX_QUERY_WORDS = 24  # a question-length query fits the leaderboard's 64-token turn with the call's markup
+_DISAMBIGUATION = re.compile(r"\s*\([^()]*\)$")  # Wikipedia's trailing "(film)", "(1999 film)", ...
 
 
 def _teacher_call(
     info: Mapping[str, Any], history: Sequence[Mapping[str, Any]], title_calls: list[ToolCall], fmt: Any
 ) -> ToolCall | None:
-    """The teacher's next search (None: answer now): the question, then the supporting titles not yet retrieved."""
+    """The teacher's next search (None: answer now): the question, then the supporting titles not yet retrieved
+    that the passages read so far name."""
     step = assistant_turns(history)
     if step + 1 >= int(info.get("max_turns", 5)):  # the last turn must answer
         return None
@@ -118,8 +123,12 @@ def _teacher_call(
     }
     for call in title_calls:
         title = str(call.arguments[parameter])
-        if f"] {title}\n" not in read and title not in asked:  # results render as "[n] Title\ntext"
-            return call.model_copy(update={"id": f"teacher_{step}"})
+        if f"] {title}\n" in read:  # retrieved already (results render as "[n] Title\ntext")
+            continue
+        # The query is the title as the passages name it: "Ed Wood (film)" is usually named "Ed Wood".
+        for query in dict.fromkeys((title, _DISAMBIGUATION.sub("", title))):
+            if query and query not in asked and query.casefold() in read.casefold():
+                return ToolCall(name=name, arguments={parameter: query}, id=f"teacher_{step}")
     return None
 
 
