@@ -58,6 +58,66 @@ def test_the_oracle_plays_qa_from_supporting_titles_and_answers():
     ]
 
 
+SEARCH_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "search",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+        },
+    }
+]
+
+
+def _teach(results: list[str], titles: list[str], max_turns: int = 5) -> list[str]:
+    """The teacher's turns when the n-th search returns ``results[n]``."""
+    policy = OraclePolicy(question_first=True)
+    history = ({"role": "system", "content": "s"}, {"role": "user", "content": "Who directed Ed Wood?"})
+    info = {"question": "Who directed Ed Wood?", "supporting_titles": titles, "answers": ["Tim Burton"], "max_turns": max_turns}
+    policy.start_episode(history, {**info, "tool_format": "hermes"})
+    texts: list[str] = []
+    for result in [*results, ""]:
+        (turn,) = policy.act([history], tools=SEARCH_TOOLS)
+        texts.append(turn.text)
+        if turn.text.startswith("<answer>"):
+            break
+        history = history + ({"role": "assistant", "content": turn.text}, {"role": "tool", "content": result})
+    return [
+        t.removeprefix('<tool_call>\n{"name": "search", "arguments": {"query": ').removesuffix("}}\n</tool_call>") for t in texts
+    ]
+
+
+def test_the_teacher_searches_the_question_then_only_titles_the_passages_name():
+    named = "[1] Tim Burton\nTim Burton directed the film Ed Wood."
+    # "Ed Wood (film)" is missing but named ("Ed Wood"): searched as the passages name it, then the answer
+    assert _teach([named, "[1] Ed Wood (film)\n..."], ["Tim Burton", "Ed Wood (film)"]) == [
+        '"Who directed Ed Wood"',
+        '"Ed Wood"',
+        "<answer>Tim Burton</answer>",
+    ]
+    # a missing title no passage names could not be inferred by the student: the teacher answers instead
+    assert _teach(["[1] Tim Burton\nAn American director."], ["Tim Burton", "Johnny Depp"]) == [
+        '"Who directed Ed Wood"',
+        "<answer>Tim Burton</answer>",
+    ]
+    # every supporting title retrieved by the question: straight to the answer
+    assert _teach(["[1] Tim Burton\nx\n[2] Ed Wood\ny"], ["Tim Burton", "Ed Wood"]) == [
+        '"Who directed Ed Wood"',
+        "<answer>Tim Burton</answer>",
+    ]
+
+
+def test_the_teacher_never_repeats_a_query_and_answers_on_the_last_turn():
+    loop = "[1] Other\nIt names Ed Wood (film) and Ed Wood."  # named, yet every search misses it
+    assert _teach([loop] * 5, ["Ed Wood (film)"], max_turns=5) == [
+        '"Who directed Ed Wood"',
+        '"Ed Wood (film)"',
+        '"Ed Wood"',
+        "<answer>Tim Burton</answer>",
+    ]
+    assert _teach([loop] * 5, ["Ed Wood (film)"], max_turns=2) == ['"Who directed Ed Wood"', "<answer>Tim Burton</answer>"]
+
+
 def test_the_oracle_on_a_registered_qa_env():
     env_id = "MultiHopQA-v0"
     if env_id not in gym.registry:
