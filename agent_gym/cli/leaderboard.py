@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default=None, help="run folder (default results/leaderboard/<config fingerprint>); one run at a time holds it"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    add_ray_arguments(parser, envs_per_worker=False)  # a worker plays one lockstep batch (--batch-size envs) at a time
+    add_ray_arguments(parser, envs_per_worker=False)  # a worker plays one batch (--batch-size envs) at a time
     return parser
 
 

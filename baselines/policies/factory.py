@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from agent_gym.baselines.trained import TRAINED_AGENTS
+
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.policy import Policy
 
@@ -17,7 +18,10 @@ POLICY_NAMES: dict[str, str] = {
     "openai": "an OpenAI-compatible server; options: base_url, model, native_tools, temperature, max_tokens",
     "oracle": "plays the gold facts of the reset info (upper bound)",
     "human": "you type each turn",
-    **{name: f"the shipped {label} agent (a LoRA adapter on SmolLM2-135M); options as embedded" for name, label in TRAINED_AGENTS.items()},
+    **{
+        name: f"the shipped {label} agent (a LoRA adapter on SmolLM2-135M); options as embedded"
+        for name, label in TRAINED_AGENTS.items()
+    },
 }
 
 

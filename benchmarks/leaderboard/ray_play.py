@@ -1,6 +1,6 @@
 """The leaderboard's batches on a Ray cluster: workers play them, this process stores what comes back.
 
-Each worker is a Ray actor that loads the run's policies itself (once per spec) and plays one lockstep batch
+Each worker is a Ray actor that loads the run's policies itself (once per spec) and plays one batch
 at a time with the same :func:`~.runner.play_batch` as a local run; the batch's members and seeds are fixed by
 the run's config, so an episode is the same wherever it is played. Only the driver writes the results file,
 as episodes arrive (append-only, one durable line each), so a run stopped at any moment resumes, locally or on

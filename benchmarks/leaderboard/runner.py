@@ -1,9 +1,10 @@
 """Running the leaderboard: plan the cells, play what is missing in fixed batches, store each episode at once.
 
 Every episode is keyed by (method, dataset, question index) and seeded from that key alone. Questions are cut
-into fixed lockstep batches (``0..B-1``, ``B..2B-1``, ...); a batch with a missing episode is played whole,
-and only its missing episodes are written. A batch therefore always has the same members, so even a batched
-model that pads its inputs gives the same turns in a resumed run as in an uninterrupted one.
+into fixed batches (``0..B-1``, ``B..2B-1``, ...), played at once (episodes join and leave the policy's decode
+batch as they go); a batch with a missing episode is played whole, and only its missing episodes are written.
+A batch therefore always has the same members, so even a batched model that pads its inputs gives the same
+turns in a resumed run as in an uninterrupted one.
 
 A run is checked whole before it touches the disk or loads a model: names, every env built once with the run's
 keyword arguments, the question counts, each method against each env, and the generation options of every
@@ -246,7 +247,7 @@ class LeaderboardRun:
         return cells
 
     def missing_batches(self, cell: Cell) -> list[Batch]:
-        """The cell's lockstep batches that have an episode missing from the store (played whole)."""
+        """The cell's batches that have an episode missing from the store (played whole)."""
         size = self.config.batch_size
         batches = []
         for number, start in enumerate(range(0, len(cell.indices), size)):
@@ -292,7 +293,7 @@ class LeaderboardRun:
 
 
 class Batch(BaseModel):
-    """One lockstep batch of a cell: its members are fixed by the batch size, whichever machine plays it."""
+    """One batch of a cell: its members are fixed by the batch size, whichever machine plays it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -322,7 +323,7 @@ def make_method(config: LeaderboardConfig, method: str, policy: Policy) -> Metho
 
 
 def play_batch(method: Method, envs: list[gym.Env], tasks: list[TaskSpec]) -> Iterator[tuple[int, PlayedEpisode, float]]:
-    """Play one batch in lockstep; yield ``(slot, episode, seconds since the batch started)`` as each finishes."""
+    """Play one batch, its episodes at once; yield ``(slot, episode, seconds since the batch started)`` as each finishes."""
     started = time.perf_counter()
     for slot, played in method.play(envs[: len(tasks)], tasks):
         yield slot, played, time.perf_counter() - started

@@ -46,7 +46,7 @@ class EpisodeRecord(BaseModel):
     index: int
     """Question index in the dataset."""
     batch: int
-    """Index of the lockstep batch the episode was played in."""
+    """Index of the batch the episode was played in."""
     elapsed_s: float
     """Seconds from the start of its batch to the end of this episode (measured; differs between runs)."""
     played: PlayedEpisode
