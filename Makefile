@@ -48,9 +48,9 @@ $(OPENENV_STAMP): .ci/openenv-constraints.txt
 leaderboard: setup
 	$(VENV)/bin/agent-gym leaderboard
 
-# Regenerates the shipped agents (agent_gym/baselines/trained/) from scratch: SFT (17 min on 2 CPU cores), then GRPO
-# and PPO from it (8 steps each; a PPO step took 16 min and 7.3 GB, a GRPO update 6.6 min and 5.6 GB on the shared
-# VM, see docs/results.md), on MultiHopQA's train split, with cards and curves; resumable.
+# Regenerates the shipped agents (agent_gym/baselines/trained/) from scratch: SFT (49 min on one thread), then GRPO
+# and PPO from it side by side (8 steps each: 10 and 16 min), then the held-out scores and curves, on MultiHopQA's
+# train split, with cards; resumable (see docs/results.md).
 reproduce-training: setup
 	$(PY) -m agent_gym.benchmarks.training --out runs/train --ship
 
