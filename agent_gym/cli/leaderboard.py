@@ -99,7 +99,6 @@ def main(argv: list[str]) -> int:
         from agent_gym.utils.cpu import idle_cores
 
         args.threads = idle_cores()
-        print(f"agent-gym leaderboard: {args.threads} torch thread(s), the idle cores (--threads to choose)", file=sys.stderr)
     if args.threads:  # before torch loads (it reads OMP_NUM_THREADS once); not part of the run's identity
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
         if "torch" in sys.modules:
@@ -129,5 +128,6 @@ def main(argv: list[str]) -> int:
         print(f"results file {outputs.episodes}: {note}", file=sys.stderr)
     print("\n".join(report.markdown_table(report.score_table(result, "em"))))
     print(f"\nwrote {outputs.markdown}, {outputs.html}, {outputs.folder / 'plots'}/ and {outputs.summary}")
-    print(f"episodes in {outputs.episodes}; wall time {time.perf_counter() - started:.1f} s")
+    threads = f"{args.threads} torch thread(s)" if args.threads else "torch's threads"
+    print(f"episodes in {outputs.episodes}; wall time {time.perf_counter() - started:.1f} s with {threads}")
     return 0
