@@ -199,7 +199,8 @@ class LeaderboardConfig(BaseModel):
                 folder = Path(spec).expanduser() if not spec.startswith(("http://", "https://")) else None
             if folder is not None and folder.is_dir():
                 for file in sorted(folder.iterdir()):
-                    if file.suffix in (".safetensors", ".json", ".bin", ".gguf") and file.is_file():
+                    # a card (card.json) describes the weights; rewriting it does not change an episode
+                    if file.suffix in (".safetensors", ".json", ".bin", ".gguf") and file.is_file() and file.name != "card.json":
                         found[f"policy.{spec}/{file.name}"] = _digest(file)
         return found
 

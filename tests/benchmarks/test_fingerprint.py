@@ -21,6 +21,7 @@ def test_a_checkpoint_retrained_into_the_same_folder_changes_the_fingerprint(tmp
     config = LeaderboardConfig(methods=("base-tool-call",), policies=(str(folder),))
     before = config.fingerprint()
     (folder / "notes.txt").write_text("not a weight: ignored")
+    (folder / "card.json").write_text('{"held_out": "scored later"}')  # the card describes, it does not play
     assert config.fingerprint() == before
     (folder / "adapter_model.safetensors").write_bytes(b"second")
     assert config.fingerprint() != before
