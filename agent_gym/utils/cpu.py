@@ -1,7 +1,7 @@
 """How many CPU cores are idle now: the default torch thread count of the leaderboard.
 
 Measured on this project's 2-core machine (docs/results.md, issue 12): with nothing else running, 2 torch threads
-played the leaderboard's Base Tool Call workload 1.8x faster than 1; with other jobs on the cores, 2 threads were
+played the leaderboard's Base Tool Call workload 1.5-1.8x faster than 1; with other jobs on the cores, 2 threads were
 8x slower than 1 (OpenMP threads spin-waiting for a core another process holds). So the default is the number of
 cores nobody else is using, measured when the run starts, and at least 1.
 """

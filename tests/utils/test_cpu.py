@@ -3,6 +3,7 @@
 import os
 
 import pytest
+
 from agent_gym.utils import cpu
 
 
