@@ -10,6 +10,7 @@ __all__ = ["adapter_snapshots", "checkpoint_step", "newest_checkpoint", "newest_
 
 _PREFIX = "checkpoint-"
 _SNAPSHOTS = "adapters"
+_SNAPSHOT_PREFIX = "step-"
 _ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 
@@ -20,9 +21,14 @@ def checkpoint_step(path: str | Path) -> int | None:
         >>> checkpoint_step("runs/x/checkpoint-12"), checkpoint_step("runs/x/checkpoint-12.partial")
         (12, None)
     """
+    return _step(path, _PREFIX)
+
+
+def _step(path: str | Path, prefix: str) -> int | None:
+    """The step of a ``<prefix><step>`` folder name, or None for any other name."""
     name = Path(path).name
-    digits = name[len(_PREFIX) :]
-    return int(digits) if name.startswith(_PREFIX) and digits.isdigit() else None
+    digits = name[len(prefix) :]
+    return int(digits) if name.startswith(prefix) and digits.isdigit() else None
 
 
 def newest_checkpoint(output_dir: str | Path, marker: str) -> Path | None:
@@ -48,7 +54,7 @@ def snapshot_adapter(checkpoint: str | Path, output_dir: str | Path) -> Path | N
     step = checkpoint_step(checkpoint)
     if step is None or not all((checkpoint / name).is_file() for name in _ADAPTER_FILES):
         return None
-    target = Path(output_dir) / _SNAPSHOTS / f"step-{step}"
+    target = Path(output_dir) / _SNAPSHOTS / f"{_SNAPSHOT_PREFIX}{step}"
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -62,8 +68,8 @@ def snapshot_adapter(checkpoint: str | Path, output_dir: str | Path) -> Path | N
 def adapter_snapshots(output_dir: str | Path) -> dict[int, Path]:
     """The complete adapter snapshots of a run, by step (see :func:`snapshot_adapter`)."""
     found = {}
-    for path in (Path(output_dir) / _SNAPSHOTS).glob("step-*"):
-        digits = path.name[len("step-") :]
-        if digits.isdigit() and all((path / name).is_file() for name in _ADAPTER_FILES):
-            found[int(digits)] = path
+    for path in (Path(output_dir) / _SNAPSHOTS).glob(_SNAPSHOT_PREFIX + "*"):
+        step = _step(path, _SNAPSHOT_PREFIX)
+        if step is not None and all((path / name).is_file() for name in _ADAPTER_FILES):
+            found[step] = path
     return dict(sorted(found.items()))

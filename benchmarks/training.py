@@ -274,14 +274,20 @@ def main(argv: list[str] | None = None) -> int:
         for (name, _), wall in zip(runs, pool.map(lambda r: _train(r[0], r[1], args.out, args.threads), runs), strict=True):
             walls[name] = wall
     scores: dict[str, dict[str, float]] = {}
+    curves: dict[str, dict[int, dict[str, float]]] = {}
     if args.evaluate:
-        for name, policy in [("start", "embedded"), ("sft", str(args.out / "sft")), *[(n, str(args.out / n)) for n, _ in runs]]:
+        for name, policy in [("start", "embedded"), ("sft", str(args.out / "sft"))]:
             scores[name] = held_out_scores(policy, args.evaluate)
-            print(f"held-out {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores[name].items()), flush=True)
+        for name, _ in runs:
+            curves[name] = held_out_curve(args.out / name, scores["sft"], args.curve_every, args.evaluate)
+            # the curve always scores the last kept step, which is the final model: not scored a second time
+            last = max(curves[name])
+            scores[name] = curves[name][last] if last else held_out_scores(str(args.out / name), args.evaluate)
+        for name, scored in scores.items():
+            print(f"held-out {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in scored.items()), flush=True)
     write_card("sft", first["sft"], args.out / "sft", walls["sft"], scores.get("sft", {}))
     for name, argv_ in runs:
-        curve = held_out_curve(args.out / name, scores["sft"], args.curve_every, args.evaluate) if args.evaluate else None
-        write_card(name.split("-")[0], argv_, args.out / name, walls[name], scores.get(name, {}), curve)
+        write_card(name.split("-")[0], argv_, args.out / name, walls[name], scores.get(name, {}), curves.get(name))
     (args.out / "summary.json").write_text(json.dumps({"wall_s": walls, "held_out": scores}, indent=2) + "\n")
     if args.ship:
         seed = args.seeds[0]
