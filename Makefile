@@ -62,6 +62,7 @@ test: setup openenv-venv
 
 lint: setup
 	$(VENV)/bin/ruff check agent_gym envs baselines benchmarks tests
+	$(VENV)/bin/ruff format --check agent_gym envs baselines benchmarks tests
 
 clean:
 	rm -rf $(VENV) $(OPENENV_VENV) .pytest_cache .hypothesis

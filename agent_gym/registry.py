@@ -135,9 +135,7 @@ def register_builtin_envs() -> None:
 
 def registered_envs() -> dict[str, str]:
     """``{env id: description}`` of every env registered through agent-gym (read from ``gymnasium.registry``)."""
-    return {
-        env_id: spec.description for env_id, spec in sorted(gym.registry.items()) if isinstance(spec, AgentGymEnvSpec)
-    }
+    return {env_id: spec.description for env_id, spec in sorted(gym.registry.items()) if isinstance(spec, AgentGymEnvSpec)}
 
 
 def suggest_env_id(env_id: str) -> str:

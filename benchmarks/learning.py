@@ -200,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(curves, args.window)
     for algorithm, s in summary.items():
         verdict = "LEARNS" if s["gain_mean"] > max(s["gain_spread"], s["final_spread"]) else "no clear gain"
-        print(f"{algorithm}: start {s['start_mean']:+.3f} -> final {s['final_mean']:+.3f}, gain {s['gain_mean']:+.3f} "
-              f"(seed spread of the gain {s['gain_spread']:.3f}, of the final reward {s['final_spread']:.3f}): {verdict}")
+        print(
+            f"{algorithm}: start {s['start_mean']:+.3f} -> final {s['final_mean']:+.3f}, gain {s['gain_mean']:+.3f} "
+            f"(seed spread of the gain {s['gain_spread']:.3f}, of the final reward {s['final_spread']:.3f}): {verdict}"
+        )
     previous = args.out / "summary.json"
     if args.evaluate:
         held_out = _evaluate_all(args)

@@ -24,7 +24,6 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-
 def _parser() -> argparse.ArgumentParser:
     from agent_gym.benchmarks.leaderboard import DATASETS, DEFAULT_LIMIT, DEFAULT_POLICY_OPTIONS, METHODS
 

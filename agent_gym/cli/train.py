@@ -29,7 +29,6 @@ from agent_gym.errors import AgentGymError, ConfigError
 __all__ = ["load_policy_model", "main", "run"]
 
 
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agent-gym train", description=__doc__.split("\n\n")[0])
     parser.add_argument("algorithm", choices=["sft", "grpo", "ppo"], help="sft and grpo (through TRL) or ppo (ours)")

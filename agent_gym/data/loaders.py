@@ -57,5 +57,3 @@ def write_jsonl(records: Iterable[QARecord], path: str | Path) -> Path:
     else:
         path.write_text(lines, encoding="utf-8")
     return path
-
-

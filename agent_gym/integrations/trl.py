@@ -101,8 +101,6 @@ def env_reward(completions: list[Any], env_reward: list[float], **kwargs: Any) -
     return [float(r) for r in env_reward]
 
 
-
-
 # -- TRL's own tool loop ------------------------------------------------------------------------------------
 
 _JSON_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool, "array": list, "object": dict}

@@ -89,7 +89,7 @@ class Corpus(Sequence[Passage]):
                     obj["id"] = str(obj["id"])
             passages.append(validate_object(Passage, obj, path, line))
         if not passages:
-            raise DataError(f"{path}: the corpus holds no passage; expected one {{\"id\", \"title\", \"text\"}} object per line")
+            raise DataError(f'{path}: the corpus holds no passage; expected one {{"id", "title", "text"}} object per line')
         return cls(passages, name=str(path))
 
     def index_of(self, passage_id: str) -> int:

@@ -276,9 +276,7 @@ class ContinuousDecoder:
             if len(row.cache) < len(row.request.prompt):
                 self.prompt_tokens_fed += len(ids)
         logits = self._forward(feeds)
-        sampling = [
-            (index, row) for index, (row, ids) in enumerate(feeds) if len(row.cache) >= len(row.request.prompt)
-        ]
+        sampling = [(index, row) for index, (row, ids) in enumerate(feeds) if len(row.cache) >= len(row.request.prompt)]
         if sampling:
             chosen, chosen_logp = choose_tokens(
                 logits[[i for i, _ in sampling]].float(), [row.generator for _, row in sampling], self.temperature, self.top_p

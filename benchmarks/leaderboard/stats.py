@@ -39,7 +39,6 @@ MEASURES: dict[str, str] = {
 """Measure key -> column label, in table order."""
 
 
-
 class Estimate(BaseModel):
     """A mean over episodes with its 95% bootstrap interval."""
 

@@ -179,7 +179,7 @@ class MultiHopQAEnv(ToolEnv):
             if bare is not None:
                 raise ConfigError(
                     f"corpus='question' searches each question's own paragraphs, but record {bare!r} has none; "
-                    "use corpus='passages.jsonl' (one {\"id\", \"title\", \"text\"} object per line) instead"
+                    'use corpus=\'passages.jsonl\' (one {"id", "title", "text"} object per line) instead'
                 )
             return None
         passages = None
@@ -188,7 +188,7 @@ class MultiHopQAEnv(ToolEnv):
             if self.corpus_mode == "pooled" and not any(r.paragraphs for r in records):
                 raise ConfigError(
                     "these records have no paragraphs, so the pooled corpus is empty; give the passages to search "
-                    "with corpus='passages.jsonl' (one {\"id\", \"title\", \"text\"} object per line, e.g. a "
+                    'with corpus=\'passages.jsonl\' (one {"id", "title", "text"} object per line, e.g. a '
                     "Wikipedia dump), or records that carry their paragraphs"
                 )
             passages = _pooled_corpus(key, records) if self.corpus_mode == "pooled" else _file_corpus(Path(corpus))

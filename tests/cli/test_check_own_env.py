@@ -6,7 +6,7 @@ import pytest
 
 from agent_gym.cli import check
 
-OWN_ENV = '''
+OWN_ENV = """
 import gymnasium as gym
 from agent_gym.testing import ArithmeticEnv
 
@@ -30,7 +30,7 @@ def not_an_env(**kwargs):
 
 if "MyOwn-v0" not in gym.registry:
     gym.register("MyOwn-v0", entry_point=MyEnv)
-'''
+"""
 
 
 @pytest.fixture

@@ -46,9 +46,12 @@ def hotpot():
 def test_bundled_files_load_with_their_documented_sizes():
     sizes = {(d, s): len(load_bundled(d, s)) for d in ("hotpotqa", "2wikimultihopqa", "musique") for s in ("dev", "train")}
     assert sizes == {
-        ("hotpotqa", "dev"): 865, ("hotpotqa", "train"): 200,
-        ("2wikimultihopqa", "dev"): 657, ("2wikimultihopqa", "train"): 500,
-        ("musique", "dev"): 292, ("musique", "train"): 100,
+        ("hotpotqa", "dev"): 865,
+        ("hotpotqa", "train"): 200,
+        ("2wikimultihopqa", "dev"): 657,
+        ("2wikimultihopqa", "train"): 500,
+        ("musique", "dev"): 292,
+        ("musique", "train"): 100,
     }
     first = load_bundled("hotpotqa", "dev")[0]
     assert first.question == "Were Scott Derrickson and Ed Wood of the same nationality?"
@@ -93,7 +96,10 @@ def test_official_2wiki_and_musique_files(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"id": "q1", "question": "Q?", "answer": "A"}\n{"id": "q2", "question": "Q?", "answer": 3}\n', "line 2, field 'answer'"),  # noqa: E501
+        (
+            '{"id": "q1", "question": "Q?", "answer": "A"}\n{"id": "q2", "question": "Q?", "answer": 3}\n',
+            "line 2, field 'answer'",
+        ),  # noqa: E501
         ('{"id": "q1", "question": "Q?", "answer": "A"}\n\n{"id": "q2", "question": "Q?"\n', "line 3: not valid JSON"),
         ('{"id": "q1", "question": "Q?", "answer": "A", "paragraphs": [{"title": "T"}]}\n', "line 1, field 'paragraphs.0.text'"),
         ('{"id": "", "question": "Q?", "answer": "A"}\n', "line 1, field 'id'"),
@@ -137,7 +143,11 @@ def test_hugging_face_load_dataset_on_local_files(tmp_path, hotpot):
     # The hub copy of HotpotQA stores context and supporting facts as dicts of lists.
     rows = [
         {
-            "id": r.id, "question": r.question, "answer": r.answer, "type": r.type, "level": "hard",
+            "id": r.id,
+            "question": r.question,
+            "answer": r.answer,
+            "type": r.type,
+            "level": "hard",
             "supporting_facts": {"title": [t for t, _ in r.supporting_facts], "sent_id": [i for _, i in r.supporting_facts]},
             "context": {"title": [p.title for p in r.paragraphs], "sentences": [list(p.sentences) for p in r.paragraphs]},
         }

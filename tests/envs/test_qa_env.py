@@ -18,7 +18,7 @@ QA_IDS = [f"{name}{noisy}-v0" for name in ("MultiHopQA", "HotpotQA", "TwoWikiMul
 
 
 def search(query):
-    return f'<tool_call>{json.dumps({"name": "search", "arguments": {"query": query}})}</tool_call>'
+    return f"<tool_call>{json.dumps({'name': 'search', 'arguments': {'query': query}})}</tool_call>"
 
 
 def test_make_reset_and_step_offline():
@@ -95,7 +95,7 @@ def test_both_checkers_pass(env_id):
 def test_bad_queries_are_invalid_arguments_and_the_episode_goes_on(arguments, message):
     env = gym.make("HotpotQA-v0", reward="process")
     env.reset(seed=0)
-    action = f'<tool_call>{json.dumps({"name": "search", "arguments": arguments})}</tool_call>'
+    action = f"<tool_call>{json.dumps({'name': 'search', 'arguments': arguments})}</tool_call>"
     obs, reward, terminated, truncated, info = env.step(action)
     (failure,) = info["errors"]
     assert failure["kind"] == "invalid_arguments" and message in failure["message"]

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def search(query):
-    return f'<tool_call>{json.dumps({"name": "search", "arguments": {"query": query}})}</tool_call>'
+    return f"<tool_call>{json.dumps({'name': 'search', 'arguments': {'query': query}})}</tool_call>"
 
 
 def test_server_killed_mid_episode_gives_tool_errors_then_recovers(tmp_path):

@@ -8,7 +8,13 @@ from agent_gym.retrieval.analysis import LUCENE_STOPWORDS, analyze
 
 def test_tokenises_like_lucene_standard_english():
     assert analyze("Scott Derrickson's films, the U.S. and 1,000 running-dogs") == [
-        "scott", "derrickson", "film", "u.", "1,000", "run", "dog",
+        "scott",
+        "derrickson",
+        "film",
+        "u.",
+        "1,000",
+        "run",
+        "dog",
     ]
     assert analyze("The and of A") == []
     assert analyze("O'Neil’s café naïve ÉCOLE") == ["o'neil", "café", "naïv", "école"]
