@@ -145,7 +145,7 @@ def paired_table(report: LeaderboardReport) -> Table:
             names.get(p.method, p.method),
             names.get(p.versus, p.versus),
             _signed(p.estimate.mean),
-            _ci(p.estimate),
+            f"[{_signed(p.estimate.low)}, {_signed(p.estimate.high)}]",
             str(p.estimate.n),
         ]
         for p in report.paired

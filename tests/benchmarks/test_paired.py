@@ -29,4 +29,5 @@ def test_the_report_has_a_paired_section_only_when_there_are_pairs():
     report = LeaderboardReport(
         methods=methods, paired=[PairedDifference(method="policy:sft", versus="naive-rag", estimate=estimate)], **base
     )
-    assert "| SFT | Naive RAG | +0.500 |" in to_markdown(report)
+    low, high = f"{estimate.low:+.3f}", f"{estimate.high:+.3f}"
+    assert f"| SFT | Naive RAG | +0.500 | [{low}, {high}] | 2 |" in to_markdown(report)
