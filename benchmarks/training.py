@@ -11,6 +11,7 @@ seed-0 runs into ``agent_gym/baselines/trained/`` (what ``make leaderboard`` ran
 Run it with::
 
     python -m agent_gym.benchmarks.training --out runs/train --ship     # what `make reproduce-training` runs
+    python -m agent_gym.benchmarks.training --curves runs/exp/grpo-lr5e-4  # held-out curve of your own RL run
 """
 
 from __future__ import annotations
@@ -258,11 +259,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--evaluate", type=int, default=HOLDOUT, help="held-out tasks scored per model (0: skip)")
     parser.add_argument("--curve-every", type=int, default=2, help="score the kept adapter of every N-th RL step")
     parser.add_argument("--ship", action="store_true", help="copy the seed-0 runs into agent_gym/baselines/trained")
+    parser.add_argument(
+        "--curves",
+        nargs="+",
+        type=Path,
+        metavar="RUN",
+        help="train nothing: print the held-out curves of these RL run folders (e.g. recipe experiments trained from "
+        "<out>/sft with `agent-gym train`), scored and cached like the pipeline's own",
+    )
     return parser
+
+
+def _print_curves(folders: list[Path], out: Path, every: int, episodes: int) -> None:
+    """Held-out curves of RL runs outside the pipeline, each starting from the SFT model at ``<out>/sft``."""
+    start = held_out_scores(str(out / "sft"), episodes)
+    for folder in folders:
+        curve = held_out_curve(folder, start, every, episodes)
+        points = ", ".join(
+            f"step {step}: em {s['em']:.3f} return {s['return']:.3f} turns {s['turns']:.2f}" for step, s in curve.items()
+        )
+        print(f"{folder}: {points}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.curves:
+        _print_curves(args.curves, args.out, args.curve_every, args.evaluate or HOLDOUT)
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     commands = {seed: run_commands(args.out, seed) for seed in args.seeds}
     first = commands[args.seeds[0]]
