@@ -272,6 +272,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print_curves(folders: list[Path], out: Path, every: int, episodes: int) -> None:
     """Held-out curves of RL runs outside the pipeline, each starting from the SFT model at ``<out>/sft``."""
+    from agent_gym.baselines.checkpoints import adapter_snapshots
+
+    for folder in folders:
+        if not adapter_snapshots(folder):
+            raise SystemExit(f"{folder} has no adapter snapshots (adapters/step-N): not an RL run of `agent-gym train`")
     start = held_out_scores(str(out / "sft"), episodes)
     for folder in folders:
         curve = held_out_curve(folder, start, every, episodes)

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from agent_gym.benchmarks import training
 
 from agent_gym.cli.train import _parser as train_parser
@@ -65,3 +66,11 @@ def test_curves_scores_the_given_runs_from_the_sft_start_and_trains_nothing(tmp_
     assert calls == [str(tmp_path / "train" / "sft"), str(experiment / "adapters" / "step-2")]
     printed = capsys.readouterr().out
     assert f"{experiment}: step 0: em 0.500 return 1.000" in printed and "step 2: em 0.500 return 2.000" in printed
+
+
+def test_curves_refuses_a_folder_that_is_not_an_rl_run_before_scoring_anything(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(training, "held_out_scores", _fake_scores(calls))
+    with pytest.raises(SystemExit, match="no adapter snapshots"):
+        training.main(["--out", str(tmp_path), "--curves", str(tmp_path / "typo")])
+    assert calls == []
