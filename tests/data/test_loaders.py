@@ -99,7 +99,7 @@ def test_official_2wiki_and_musique_files(tmp_path):
         (
             '{"id": "q1", "question": "Q?", "answer": "A"}\n{"id": "q2", "question": "Q?", "answer": 3}\n',
             "line 2, field 'answer'",
-        ),  # noqa: E501
+        ),
         ('{"id": "q1", "question": "Q?", "answer": "A"}\n\n{"id": "q2", "question": "Q?"\n', "line 3: not valid JSON"),
         ('{"id": "q1", "question": "Q?", "answer": "A", "paragraphs": [{"title": "T"}]}\n', "line 1, field 'paragraphs.0.text'"),
         ('{"id": "", "question": "Q?", "answer": "A"}\n', "line 1, field 'id'"),
