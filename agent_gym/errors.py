@@ -36,6 +36,9 @@ At the tool boundary nothing is raised: a failing tool call becomes a typed
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "AgentGymError",
     "ConfigError",
@@ -54,7 +57,35 @@ __all__ = [
     "ToolDefinitionError",
     "TrainingError",
     "DivergenceError",
+    "did_you_mean",
+    "unknown_name",
 ]
+
+
+def did_you_mean(name: object, known: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """The " Did you mean 'x'?" hint for an unknown name (the closest known one), or ``""`` when none is close.
+
+    The one home of the suggestion every "unknown ..." :class:`ConfigError` message carries.
+
+    Example:
+        >>> did_you_mean("hotpot", ["hotpotqa", "musique"])
+        " Did you mean 'hotpotqa'?"
+        >>> did_you_mean("zzz", ["hotpotqa", "musique"])
+        ''
+    """
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=cutoff)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str], *, cutoff: float = 0.5) -> str:
+    """A whole "unknown <kind> 'name'. Did you mean ...? Known: ..." message.
+
+    Example:
+        >>> unknown_name("dataset", "hotpot", ["hotpotqa", "musique"])
+        "unknown dataset 'hotpot'. Did you mean 'hotpotqa'? Known: hotpotqa, musique"
+    """
+    known = list(known)
+    return f"unknown {kind} {name!r}.{did_you_mean(name, known, cutoff=cutoff)} Known: {', '.join(known)}"
 
 
 class AgentGymError(Exception):

@@ -8,13 +8,12 @@ noise.
 
 from __future__ import annotations
 
-import difflib
 import time
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 from agent_gym.types import ResultItem, ToolFailure, ToolOutput
 
 __all__ = ["NOISE_PRESETS", "NoiseModel", "NoiseOutcome"]
@@ -72,8 +71,7 @@ class NoiseModel(BaseModel):
     def preset(cls, name: str) -> NoiseModel:
         """``off``, ``light`` or ``heavy``."""
         if name not in NOISE_PRESETS:
-            close = difflib.get_close_matches(name, NOISE_PRESETS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, NOISE_PRESETS)
             raise ConfigError(f"unknown noise preset {name!r}; expected one of {sorted(NOISE_PRESETS)}.{hint}")
         return NOISE_PRESETS[name]
 

@@ -9,14 +9,13 @@ step. Entry points are strings, so registering imports nothing: ``import agent_g
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
 from gymnasium.envs.registration import EnvSpec
 
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 
 __all__ = [
     "BUILTIN_ENVS",
@@ -140,6 +139,5 @@ def registered_envs() -> dict[str, str]:
 
 def suggest_env_id(env_id: str) -> str:
     """An error message for an unknown id, with a "did you mean" when one is close."""
-    close = difflib.get_close_matches(env_id, list(registered_envs()), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(env_id, registered_envs())
     return f"no agent-gym env {env_id!r}; run `agent-gym list` to see them.{hint}"

@@ -16,13 +16,13 @@ __all__ = ["main"]
 
 
 def _sections(text: str) -> list[str]:
-    from agent_gym.benchmarks.leaderboard.config import did_you_mean
     from agent_gym.benchmarks.perf import SECTIONS
+    from agent_gym.errors import unknown_name
 
     names = [name.strip() for name in text.split(",") if name.strip()]
     for name in names:
         if name not in SECTIONS:
-            raise argparse.ArgumentTypeError(did_you_mean("section", name, list(SECTIONS)))
+            raise argparse.ArgumentTypeError(unknown_name("section", name, SECTIONS))
     return names
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
+
+from agent_gym.errors import did_you_mean
 
 __all__ = ["EXTRA_OF", "SUBCOMMANDS", "main"]
 
@@ -41,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name not in SUBCOMMANDS:
-        close = difflib.get_close_matches(name, SUBCOMMANDS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, SUBCOMMANDS)
         print(f"agent-gym: unknown command {name!r}.{hint}\n\n{_usage()}", file=sys.stderr)
         return 2
     if name in EXTRA_OF and not {"-h", "--help"} & set(rest):

@@ -15,7 +15,6 @@ handed to :class:`~agent_gym.multiagent.team.TeamToolEnv`. Keyword arguments the
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from typing import Any, Literal
 
 import gymnasium as gym
@@ -24,7 +23,7 @@ from pettingzoo.env_registry import registration as pettingzoo_registry
 from pettingzoo.env_registry.spec import EnvSpec
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 from agent_gym.multiagent.team import TeamToolEnv
 from agent_gym.tools.env import ToolEnv
 
@@ -124,8 +123,7 @@ def spec(env_id: str, form: Literal["parallel", "aec"] = "parallel") -> TeamEnvS
     team_spec = registry.get(env_id)
     if not isinstance(team_spec, TeamEnvSpec):
         known = list(registered_team_envs())
-        close = difflib.get_close_matches(env_id, known, n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(env_id, known, cutoff=0.5)
         raise ConfigError(f"no multi-agent env {env_id!r}; registered: {known}.{hint}")
     return team_spec
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 from agent_gym.retrieval.base import Retriever
 from agent_gym.retrieval.corpus import Corpus
 
@@ -48,6 +47,5 @@ def make_retriever(spec: str | Retriever, corpus: Corpus | None = None, **option
         return LuceneRetriever(corpus, **options)
     if spec == "http":
         raise ConfigError("the http retriever needs the server's URL: pass retriever='http://127.0.0.1:8000'")
-    close = difflib.get_close_matches(spec, RETRIEVERS, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(spec, RETRIEVERS)
     raise ConfigError(f"unknown retriever {spec!r}; expected 'bm25', 'lucene' or an http(s):// URL.{hint}")

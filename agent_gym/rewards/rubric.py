@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from agent_gym.errors import ConfigError, RewardError
+from agent_gym.errors import ConfigError, RewardError, did_you_mean
 from agent_gym.rewards.components import COMPONENTS, Component, StepOutcome
 
 __all__ = ["PRESETS", "Rubric"]
@@ -49,8 +48,7 @@ class Rubric:
         known = {**COMPONENTS, **self.components}
         for name, weight in self.weights.items():
             if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(name, known)
                 raise ConfigError(f"unknown reward component {name!r}; known: {sorted(known)}.{hint}")
             if not math.isfinite(weight):
                 raise ConfigError(f"weight of {name!r} must be finite, got {weight}")
@@ -69,8 +67,7 @@ class Rubric:
         ``extra`` components are only added to the ``process`` preset: ``outcome`` stays the paper's pure outcome.
         """
         if name not in PRESETS:
-            close = difflib.get_close_matches(name, PRESETS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, PRESETS)
             raise ConfigError(f"unknown reward preset {name!r}; expected one of {sorted(PRESETS)}.{hint}")
         weights = dict(PRESETS[name])
         components: dict[str, Component] = {}

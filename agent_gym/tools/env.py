@@ -12,7 +12,6 @@ A subclass provides :meth:`ToolEnv.sample_task` and, usually, :meth:`ToolEnv.sco
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
@@ -20,7 +19,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_gym.core import AgentEnv
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 from agent_gym.failures import failure_from_exception
 from agent_gym.noise import NoiseModel
 from agent_gym.rewards import Component, Rubric, StepOutcome
@@ -294,8 +293,7 @@ class ToolEnv(AgentEnv):
     def _run(self, call: ToolCall) -> ToolResult:
         tool = self.tools.get(call.name)
         if tool is None:
-            close = difflib.get_close_matches(call.name, self.tools, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(call.name, self.tools)
             return _failed(call, "unknown_tool", f"no tool named {call.name!r}; available: {', '.join(self.tools)}.{hint}")
         try:
             validate_arguments(tool.parameters, call.arguments)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from agent_gym.baselines.trained import TRAINED_AGENTS
-
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 from agent_gym.rollout.policy import Policy
 
 __all__ = ["POLICY_NAMES", "make_policy"]
@@ -63,6 +61,5 @@ def make_policy(name: str, **options: Any) -> Policy:
         from agent_gym.baselines.policies.embedded import EmbeddedPolicy
 
         return EmbeddedPolicy(**options)
-    close = difflib.get_close_matches(name, POLICY_NAMES, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, POLICY_NAMES)
     raise ConfigError(f"unknown policy {name!r}; expected one of {sorted(POLICY_NAMES)}.{hint}")

@@ -7,7 +7,6 @@ file and a different config can never mix into it.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import json
@@ -19,7 +18,7 @@ from typing import Any
 from agent_gym.baselines.trained import TRAINED_AGENTS
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, unknown_name
 
 __all__ = [
     "BASE_METHODS",
@@ -72,9 +71,7 @@ def did_you_mean(kind: str, name: str, known: list[str]) -> str:
         >>> did_you_mean("dataset", "hotpot", ["hotpotqa", "musique"])
         "unknown dataset 'hotpot'. Did you mean 'hotpotqa'? Known: hotpotqa, musique"
     """
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"unknown {kind} {name!r}.{hint} Known: {', '.join(known)}"
+    return unknown_name(kind, name, known)
 
 
 def resolve_dataset(name: str) -> tuple[str, str]:

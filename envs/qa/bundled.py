@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 from agent_gym.data import DATASETS, QARecord, load_jsonl
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 
 __all__ = ["ALIASES", "SPLITS", "bundled_path", "load_bundled", "resolve_datasets"]
 
@@ -40,8 +39,7 @@ def resolve_datasets(dataset: str | Sequence[str] | None) -> tuple[str, ...]:
     for name in names:
         key = ALIASES.get(str(name).lower(), str(name).lower())
         if key not in DATASETS:
-            close = difflib.get_close_matches(str(name).lower(), [*DATASETS, *ALIASES], n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(name).lower(), [*DATASETS, *ALIASES])
             raise ConfigError(f"unknown dataset {name!r}; expected one of {list(DATASETS)} or 'all'.{hint}")
         resolved.append(key)
     if not resolved:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-
-from agent_gym.errors import ConfigError
+from agent_gym.errors import ConfigError, did_you_mean
 from agent_gym.tools.formats.base import Action, ToolFormat, action_text, extract_answer
 from agent_gym.tools.formats.hermes import HermesFormat
 from agent_gym.tools.formats.openai import OpenAIFormat, openai_tool_schemas
@@ -33,7 +31,6 @@ def get_format(format: str | ToolFormat) -> ToolFormat:
     if isinstance(format, ToolFormat):
         return format
     if format not in FORMATS:
-        close = difflib.get_close_matches(str(format), FORMATS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(str(format), FORMATS)
         raise ConfigError(f"unknown tool format {format!r}; expected one of {sorted(FORMATS)}.{hint}")
     return FORMATS[format]()
