@@ -19,7 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "rollout": ("agent_gym.cli.rollout", "run a policy in an env and write episodes as JSONL"),
     "serve-retriever": ("agent_gym.cli.serve_retriever", "serve a retriever over HTTP (also Search-R1's /retrieve)"),
     "serve-env": ("agent_gym.cli.serve_env", "serve an env over OpenEnv's protocol (WebSocket sessions)"),
-    "train": ("agent_gym.cli.train", "train a policy with GRPO (TRL) or PPO"),
+    "train": ("agent_gym.cli.train", "train a policy with SFT, GRPO (TRL) or PPO (recipes include cpu-qa)"),
     "leaderboard": ("agent_gym.cli.leaderboard", "run the baselines on the QA envs and rank them"),
     "bench": ("agent_gym.cli.bench", "run the performance benchmarks"),
 }
