@@ -103,7 +103,7 @@ def run_team_episode(
         side.reset_info = dict(infos.get(agent, {}))
         side.history = _history(observations[agent]) if agent in observations else ()
         if isinstance(per_agent[agent], EpisodeAware):
-            per_agent[agent].start_episode(side.history, dict(side.reset_info))
+            per_agent[agent].start_episode(side.episode_id, side.history, dict(side.reset_info))
     metrics: dict[str, float] = {}
     rounds = 0
     while env.agents and rounds < max_rounds:
@@ -125,7 +125,7 @@ def run_team_episode(
                 sides[agent].history = _history(obs)
     for agent in agents:
         if isinstance(per_agent[agent], EpisodeAware):
-            per_agent[agent].end_episode(sides[agent].history)
+            per_agent[agent].end_episode(sides[agent].episode_id, sides[agent].history)
     episodes = {agent: side.episode(metrics) for agent, side in sides.items()}
     return TeamEpisode(env_id=name, seed=seed, episodes=episodes, rounds=rounds, metrics=metrics)
 
@@ -157,7 +157,8 @@ def _ask(
         if sides[members[0]].seed is not None:
             seeds = [agent_turn_seed(sides[a].seed, sides[a].turn, env.possible_agents.index(a)) for a in members]
         histories = [sides[a].history for a in members]
-        got = act(policies[members[0]], histories, tools=tools[members[0]] or None, seeds=seeds)
+        episodes = [sides[a].episode_id for a in members]
+        got = act(policies[members[0]], histories, tools=tools[members[0]] or None, seeds=seeds, episodes=episodes)
         for k, (agent, turn) in enumerate(zip(members, got, strict=True)):
             turns[agent] = (turn, None if seeds is None else seeds[k])
     return turns

@@ -13,13 +13,14 @@ from agent_gym.rollout.chat_tokens import ChatTokenizer, truncate_prompt
 from agent_gym.rollout.engine import RolloutEngine, RolloutStats
 from agent_gym.rollout.episode import turn_seed
 from agent_gym.rollout.jsonl import EpisodeWriter, read_episodes
-from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn, episode_key
+from agent_gym.rollout.policy import EpisodeAware, EpisodeId, Policy, PolicyTurn, episode_key, new_episode_id
 from agent_gym.rollout.run import rollout, run_episode
 from agent_gym.rollout.trajectory import TokenTrajectory
 
 __all__ = [
     "ChatTokenizer",
     "EpisodeAware",
+    "EpisodeId",
     "EpisodeWriter",
     "Policy",
     "PolicyTurn",
@@ -29,6 +30,7 @@ __all__ = [
     "TurnSample",
     "build_trajectory",
     "episode_key",
+    "new_episode_id",
     "read_episodes",
     "rollout",
     "run_episode",

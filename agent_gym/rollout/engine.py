@@ -295,7 +295,7 @@ class _Run:
             if kind == "reset":
                 state.history, state.reset_info = future.result()
                 if self.aware:
-                    self.policy.start_episode(state.history, dict(state.reset_info))
+                    self.policy.start_episode(state.episode_id, state.history, dict(state.reset_info))
                 self.ready.append((slot, state))
                 continue
             state.record(step_action(turn), future.result(), turn, seed)
@@ -307,7 +307,7 @@ class _Run:
 
     def _finish(self, slot: int, state: EpisodeState) -> None:
         if self.aware:
-            self.policy.end_episode(state.history)
+            self.policy.end_episode(state.episode_id, state.history)
         episode = self.results[state.index] = state.episode()
         if self.writer is not None:
             self.writer.add(state.index, episode)
@@ -333,7 +333,8 @@ class _Run:
         turn_seeds = [state.next_seed() for _, state in batch]
         tools = getattr(self.envs[batch[0][0]].unwrapped, "tool_schemas", None)
         tick = time.perf_counter()
-        turns = act(self.policy, histories, tools=tools, seeds=turn_seeds)
+        episodes = [state.episode_id for _, state in batch]
+        turns = act(self.policy, histories, tools=tools, seeds=turn_seeds, episodes=episodes)
         self.policy_s += time.perf_counter() - tick
         self.calls += 1
         for (slot, state), turn, seed in zip(batch, turns, turn_seeds, strict=True):

@@ -21,7 +21,7 @@ from typing import Any
 import gymnasium as gym
 
 from agent_gym.errors import PolicyError
-from agent_gym.rollout.policy import Policy, PolicyTurn
+from agent_gym.rollout.policy import EpisodeAware, EpisodeId, Policy, PolicyTurn, new_episode_id
 from agent_gym.tools.formats import action_text
 from agent_gym.types import ChatHistory, Episode, PolicyRecord, StepRecord
 
@@ -65,14 +65,21 @@ def act(
     *,
     tools: Sequence[dict[str, Any]] | None,
     seeds: Sequence[int] | None,
+    episodes: Sequence[EpisodeId] | None = None,
 ) -> list[PolicyTurn]:
     """One ``policy.act`` call; a :class:`~agent_gym.errors.PolicyError` becomes one error turn per history.
+
+    ``episodes`` (the :data:`~agent_gym.rollout.policy.EpisodeId` of each history) is passed on to an
+    :class:`~agent_gym.rollout.policy.EpisodeAware` policy only.
 
     Raises:
         PolicyError: the policy returned a different number of turns than histories (a bug, not a bad turn).
     """
     try:
-        turns = list(policy.act(histories, tools=tools, seeds=seeds))
+        if episodes is not None and isinstance(policy, EpisodeAware):
+            turns = list(policy.act(histories, tools=tools, seeds=seeds, episodes=episodes))
+        else:
+            turns = list(policy.act(histories, tools=tools, seeds=seeds))
     except PolicyError as exc:
         turns = [error_turn(exc) for _ in histories]
     if len(turns) != len(histories):
@@ -109,6 +116,8 @@ class EpisodeState:
     """
 
     def __init__(self, index: int, seed: int | None, env_id: str):
+        self.episode_id: EpisodeId = new_episode_id()
+        """The episode's identity for :class:`~agent_gym.rollout.policy.EpisodeAware` policies."""
         self.index = index
         self.seed = seed
         self.env_id = env_id

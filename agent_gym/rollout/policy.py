@@ -1,25 +1,52 @@
 """The Policy protocol: a batch of histories in, a batch of assistant turns out.
 
 Policies that need to know the episode they act in (the oracle reads the gold facts of the reset ``info``; the
-human policy greets each new task) also implement :class:`EpisodeAware`: the rollout engine calls
-``start_episode(history, info)`` after each ``reset`` and ``end_episode(history)`` when the episode is over. They
-find an episode again from a history with :func:`episode_key` (its opening: the messages before the first
-assistant turn). Two episodes that run at the same time with the same opening look like one task to such a
-policy: fine when the opening states the task (a QA question has one gold answer), a documented limit otherwise.
+human policy greets each new task) also implement :class:`EpisodeAware`. The episode runner (the rollout engine,
+each Ray worker's engine, the team runner) gives every episode it plays an :data:`EpisodeId` (from
+:func:`new_episode_id`: unique in the process, so two episodes of the same task that run at the same time are two
+episodes) and calls, for that id:
+
+* ``start_episode(episode, history, info)`` after ``reset``, with the first observation and the reset ``info``;
+* ``act(histories, tools=..., seeds=..., episodes=...)`` with ``episodes[i]`` the id of ``histories[i]``
+  (``episodes`` is passed to EpisodeAware policies only; other policies' ``act`` is called as before);
+* ``end_episode(episode, history)`` once the episode terminated or was truncated (the id is not used again).
+
+A policy keeps its per-episode state in a dict keyed by the id, never by the prompt text. A streaming policy's
+``submit`` is not given the id: a policy that needs it acts in batches. :func:`episode_key` (a history's opening
+as canonical JSON) stays for caches keyed by content (prompt-prefix stickiness), not for episode state.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NewType, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from agent_gym.rollout.chat_tokens import EnvDelta
 
-__all__ = ["EpisodeAware", "Policy", "PolicyTurn", "StreamingPolicy", "episode_key"]
+__all__ = ["EpisodeAware", "EpisodeId", "Policy", "PolicyTurn", "StreamingPolicy", "episode_key", "new_episode_id"]
+
+EpisodeId = NewType("EpisodeId", int)
+"""The identity of one played episode, given by the runner that plays it (see the module docstring)."""
+
+_ids = itertools.count(1)
+_ids_lock = threading.Lock()
+
+
+def new_episode_id() -> EpisodeId:
+    """A fresh :data:`EpisodeId`, never returned before in this process (thread-safe).
+
+    Example:
+        >>> new_episode_id() != new_episode_id()
+        True
+    """
+    with _ids_lock:
+        return EpisodeId(next(_ids))
 
 
 class PolicyTurn(BaseModel):
@@ -68,14 +95,25 @@ class Policy(Protocol):
 
 @runtime_checkable
 class EpisodeAware(Protocol):
-    """Optional hooks of a policy that needs per-episode context (see the module docstring)."""
+    """A policy that needs per-episode context, keyed by :data:`EpisodeId` (see the module docstring)."""
 
-    def start_episode(self, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
+    def start_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
         """Called with the first observation and the reset ``info`` before the episode's first ``act``."""
         ...
 
-    def end_episode(self, history: tuple[dict[str, Any], ...]) -> None:
+    def end_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...]) -> None:
         """Called with the final observation once the episode terminated or was truncated."""
+        ...
+
+    def act(
+        self,
+        histories: Sequence[tuple[dict[str, Any], ...]],
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
+        seeds: Sequence[int] | None = None,
+        episodes: Sequence[EpisodeId] | None = None,
+    ) -> list[PolicyTurn]:
+        """As :meth:`Policy.act`; ``episodes[i]`` is the episode of ``histories[i]``."""
         ...
 
 
@@ -98,7 +136,10 @@ class StreamingPolicy(Protocol):
 
 
 def episode_key(history: Sequence[dict[str, Any]]) -> str:
-    """The key of the episode a history belongs to: its opening messages, as canonical JSON.
+    """A history's opening messages (those before the first assistant turn), as canonical JSON.
+
+    A content key (two episodes of one task share it): for caches keyed by prompt text; per-episode state is
+    keyed by :data:`EpisodeId` instead.
 
     Example:
         >>> opening = ({"role": "system", "content": "s"}, {"role": "user", "content": "q"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from agent_gym.rollout.policy import PolicyTurn, episode_key
+from agent_gym.rollout.policy import EpisodeId, PolicyTurn
 
 __all__ = ["HumanPolicy"]
 
@@ -24,15 +24,14 @@ class HumanPolicy:
     def __init__(self, input_fn: Callable[[str], str] = input, output_fn: Callable[[str], None] = print):
         self.input_fn = input_fn
         self.output_fn = output_fn
-        self._shown: dict[str, int] = {}
+        self._shown: dict[EpisodeId | None, int] = {}
 
-    def start_episode(self, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
-        self._shown[episode_key(history)] = 0
+    def start_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
+        self._shown[episode] = 0
         self.output_fn(f"=== new episode ({info.get('task_id', '')}); tools: {', '.join(info.get('tools', []))}")
 
-    def end_episode(self, history: tuple[dict[str, Any], ...]) -> None:
-        key = episode_key(history)
-        self._show(history, self._shown.pop(key, 0))
+    def end_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...]) -> None:
+        self._show(history, self._shown.pop(episode, 0))
         self.output_fn("=== episode over")
 
     def act(
@@ -41,11 +40,12 @@ class HumanPolicy:
         *,
         tools: Sequence[dict[str, Any]] | None = None,
         seeds: Sequence[int] | None = None,
+        episodes: Sequence[EpisodeId] | None = None,
     ) -> list[PolicyTurn]:
-        return [self._ask(history) for history in histories]
+        keys = list(episodes) if episodes is not None else [None] * len(histories)
+        return [self._ask(key, history) for key, history in zip(keys, histories, strict=True)]
 
-    def _ask(self, history: tuple[dict[str, Any], ...]) -> PolicyTurn:
-        key = episode_key(history)
+    def _ask(self, key: EpisodeId | None, history: tuple[dict[str, Any], ...]) -> PolicyTurn:
         self._show(history, self._shown.get(key, 0))
         self._shown[key] = len(history) + 1  # the turn typed now is not echoed back
         lines: list[str] = []

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent_gym.rollout.policy import PolicyTurn, episode_key
+from agent_gym.rollout.policy import EpisodeId, PolicyTurn
 from agent_gym.testing.policies import assistant_turns
 from agent_gym.tools.formats import get_format
 from agent_gym.types import ToolCall
@@ -39,16 +39,16 @@ class OraclePolicy:
     def __init__(self, search_tool: str | None = None, *, question_first: bool = False):
         self.search_tool = search_tool
         self.question_first = question_first
-        self._episodes: dict[str, dict[str, Any]] = {}
+        self._episodes: dict[EpisodeId, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def start_episode(self, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
+    def start_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
         with self._lock:
-            self._episodes[episode_key(history)] = dict(info)
+            self._episodes[episode] = dict(info)
 
-    def end_episode(self, history: tuple[dict[str, Any], ...]) -> None:
+    def end_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...]) -> None:
         with self._lock:
-            self._episodes.pop(episode_key(history), None)
+            self._episodes.pop(episode, None)
 
     def act(
         self,
@@ -56,14 +56,21 @@ class OraclePolicy:
         *,
         tools: Sequence[dict[str, Any]] | None = None,
         seeds: Sequence[int] | None = None,
+        episodes: Sequence[EpisodeId] | None = None,
     ) -> list[PolicyTurn]:
-        return [self._turn(history, tools or ()) for history in histories]
+        if episodes is None or len(episodes) != len(histories):
+            got = "none" if episodes is None else len(episodes)
+            error = f"the oracle needs one episode id per history (got {got} for {len(histories)})"
+            error += "; run it through the rollout engine"
+            return [PolicyTurn(text="", error=error) for _ in histories]
+        return [self._turn(episode, history, tools or ()) for episode, history in zip(episodes, histories, strict=True)]
 
-    def _turn(self, history: tuple[dict[str, Any], ...], tools: Sequence[dict[str, Any]]) -> PolicyTurn:
+    def _turn(self, episode: EpisodeId, history: tuple[dict[str, Any], ...], tools: Sequence[dict[str, Any]]) -> PolicyTurn:
         with self._lock:
-            info = self._episodes.get(episode_key(history))
+            info = self._episodes.get(episode)
         if info is None:
-            return PolicyTurn(text="", error="the oracle has no reset info for this episode; run it through the rollout engine")
+            error = f"the oracle has no reset info for episode {episode}; start_episode was not called for it"
+            return PolicyTurn(text="", error=error)
         plan = _plan(info, tools, self.search_tool)
         if isinstance(plan, str):
             return PolicyTurn(text="", error=plan)

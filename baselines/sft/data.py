@@ -15,7 +15,7 @@ from typing import Any
 
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.chat_tokens import ChatTokenizer
-from agent_gym.rollout.policy import EpisodeAware, Policy, PolicyTurn
+from agent_gym.rollout.policy import EpisodeAware, EpisodeId, Policy, PolicyTurn
 from agent_gym.rollout.tasks import TaskPlan
 
 __all__ = ["TeacherTokens", "collect_teacher_rows"]
@@ -38,13 +38,13 @@ class TeacherTokens:
             raise ConfigError("the tokenizer has no end-of-turn token; a chat model's tokenizer is needed")
         self.end_of_turn = end
 
-    def start_episode(self, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
+    def start_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...], info: dict[str, Any]) -> None:
         if isinstance(self.teacher, EpisodeAware):
-            self.teacher.start_episode(history, info)
+            self.teacher.start_episode(episode, history, info)
 
-    def end_episode(self, history: tuple[dict[str, Any], ...]) -> None:
+    def end_episode(self, episode: EpisodeId, history: tuple[dict[str, Any], ...]) -> None:
         if isinstance(self.teacher, EpisodeAware):
-            self.teacher.end_episode(history)
+            self.teacher.end_episode(episode, history)
 
     def act(
         self,
@@ -52,8 +52,12 @@ class TeacherTokens:
         *,
         tools: Sequence[dict[str, Any]] | None = None,
         seeds: Sequence[int] | None = None,
+        episodes: Sequence[EpisodeId] | None = None,
     ) -> list[PolicyTurn]:
-        turns = self.teacher.act(histories, tools=tools, seeds=seeds)
+        if isinstance(self.teacher, EpisodeAware):
+            turns = self.teacher.act(histories, tools=tools, seeds=seeds, episodes=episodes)
+        else:
+            turns = self.teacher.act(histories, tools=tools, seeds=seeds)
         out = []
         for turn in turns:
             if turn.error is not None or turn.message is not None:

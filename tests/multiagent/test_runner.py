@@ -108,11 +108,14 @@ def test_episode_aware_policies_hear_their_own_agent_episode():
             super().__init__()
             self.events = []
 
-        def start_episode(self, history, info):
+        def start_episode(self, episode, history, info):
             self.events.append(("start", info["role"], len(history)))
 
-        def end_episode(self, history):
+        def end_episode(self, episode, history):
             self.events.append(("end", history[-1]["role"]))
+
+        def act(self, histories, *, tools=None, seeds=None, episodes=None):
+            return super().act(histories, tools=tools, seeds=seeds)
 
     searcher, answerer = Listener(), Listener()
     run_team_episode(make("KeyValueLookupTeam-v0"), {SEARCHER: searcher, ANSWERER: answerer}, seed=0)

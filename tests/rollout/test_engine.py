@@ -114,13 +114,13 @@ def test_episode_hooks_are_called_once_per_episode():
             super().__init__()
             self.started, self.ended = [], []
 
-        def start_episode(self, history, info):
+        def start_episode(self, episode, history, info):
             self.started.append(info["task_id"])
-            super().start_episode(history, info)
+            super().start_episode(episode, history, info)
 
-        def end_episode(self, history):
+        def end_episode(self, episode, history):
             self.ended.append(history[-1]["role"])
-            super().end_episode(history)
+            super().end_episode(episode, history)
 
     policy = Hooked()
     episodes = rollout("KeyValueLookup-v0", policy, n_episodes=5, concurrency=3)

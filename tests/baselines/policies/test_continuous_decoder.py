@@ -15,7 +15,7 @@ from agent_gym.baselines.policies.decoder import ContinuousDecoder, DecodeReques
 
 import agent_gym  # noqa: F401
 from agent_gym.errors import ConfigError
-from agent_gym.rollout import RolloutEngine
+from agent_gym.rollout import RolloutEngine, new_episode_id
 from tests.baselines.policies.conftest import HISTORY
 
 NEAR_TIE = 1e-5
@@ -166,7 +166,7 @@ def test_caches_are_freed_at_the_episode_end_and_bounded(random_lm_policy):
     kept = [t.cache for t in policy._prefixes.values() if t.cache is not None]
     assert sum(cache.capacity for cache in kept) <= 200 and len(kept) < 6  # the oldest were dropped
     for history, turn in zip(histories, turns, strict=True):
-        policy.end_episode((*history, {"role": "assistant", "content": turn.text}))
+        policy.end_episode(new_episode_id(), (*history, {"role": "assistant", "content": turn.text}))
     assert not policy._prefixes
 
 

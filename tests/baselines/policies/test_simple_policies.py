@@ -8,7 +8,7 @@ from agent_gym.baselines.policies import POLICY_NAMES, HumanPolicy, OraclePolicy
 
 import agent_gym  # noqa: F401
 from agent_gym.errors import ConfigError
-from agent_gym.rollout import Policy, rollout
+from agent_gym.rollout import Policy, new_episode_id, rollout
 from tests.baselines.policies.conftest import HISTORY
 
 
@@ -44,11 +44,12 @@ def test_the_oracle_plays_qa_from_supporting_titles_and_answers():
             },
         }
     ]
-    policy.start_episode(opening, info)
+    episode = new_episode_id()
+    policy.start_episode(episode, opening, info)
     texts = []
     history = opening
     for _ in range(3):
-        (turn,) = policy.act([history], tools=tools)
+        (turn,) = policy.act([history], tools=tools, episodes=[episode])
         texts.append(turn.text)
         history = history + ({"role": "assistant", "content": turn.text}, {"role": "tool", "content": "r"})
     assert texts == [
@@ -74,10 +75,11 @@ def _teach(results: list[str], titles: list[str], max_turns: int = 5) -> list[st
     policy = OraclePolicy(question_first=True)
     history = ({"role": "system", "content": "s"}, {"role": "user", "content": "Who directed Ed Wood?"})
     info = {"question": "Who directed Ed Wood?", "supporting_titles": titles, "answers": ["Tim Burton"], "max_turns": max_turns}
-    policy.start_episode(history, {**info, "tool_format": "hermes"})
+    episode = new_episode_id()
+    policy.start_episode(episode, history, {**info, "tool_format": "hermes"})
     texts: list[str] = []
     for result in [*results, ""]:
-        (turn,) = policy.act([history], tools=SEARCH_TOOLS)
+        (turn,) = policy.act([history], tools=SEARCH_TOOLS, episodes=[episode])
         texts.append(turn.text)
         if turn.text.startswith("<answer>"):
             break
@@ -128,10 +130,11 @@ def test_the_oracle_on_a_registered_qa_env():
 
 def test_the_oracle_without_gold_facts_reports_an_error_turn():
     (turn,) = OraclePolicy().act([HISTORY])
-    assert turn.error == "the oracle has no reset info for this episode; run it through the rollout engine"
-    policy = OraclePolicy()
-    policy.start_episode(HISTORY, {"task_id": "t"})
-    assert policy.act([HISTORY])[0].error.startswith("the oracle needs reset info with supporting_titles")
+    assert turn.error == "the oracle needs one episode id per history (got none for 1); run it through the rollout engine"
+    policy, episode = OraclePolicy(), new_episode_id()
+    assert policy.act([HISTORY], episodes=[episode])[0].error.endswith("start_episode was not called for it")
+    policy.start_episode(episode, HISTORY, {"task_id": "t"})
+    assert policy.act([HISTORY], episodes=[episode])[0].error.startswith("the oracle needs reset info with supporting_titles")
 
 
 def test_the_human_policy_reads_lines_until_an_empty_one_and_shows_new_messages():
