@@ -8,7 +8,9 @@ Each property is checked on its own and a violation names it (``EnvCheckError: [
 - ``reset_seed_determinism``: ``reset(seed=s)`` twice gives the same observation and info.
 - ``reset_options``: ``reset(options={"index": i})`` selects task ``i``, the contract training and the
   leaderboard rely on: the same index gives the same task under any seed, and different indices do not all
-  give one task (unless ``env.unwrapped.num_tasks`` is 1).
+  give one task (unless ``env.unwrapped.num_tasks`` is 1). Until ``INDEX_RULE_DEADLINE`` an env that does not
+  declare ``num_tasks`` (it neither defines it nor overrides ``ToolEnv.num_tasks``) gets a ``FutureWarning`` for
+  a broken index rule instead of the error: the rule is newer than the tutorial such envs were written from.
 - ``step_contract``: on adversarial actions (malformed calls, unknown tools, huge and exotic strings, message
   dicts), a valid call of each tool and actions sampled from the action space, ``step`` never raises, returns the
   5-tuple, extends the previous observation (append-only history), and reports a finite float reward equal to
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +84,33 @@ def _check_reset_seed_determinism(env: gym.Env, probe: _Probe) -> None:
     )
 
 
+INDEX_RULE_DEADLINE = "2027-03-01"
+"""From this date (the 0.3 release) an env that breaks the index rule fails ``reset_options`` whether or not it
+declares ``num_tasks``; see CHANGELOG.md."""
+
+
+def _declares_num_tasks(env: gym.Env) -> bool:
+    from agent_gym.tools.env import ToolEnv
+
+    attr = getattr(type(env.unwrapped), "num_tasks", None)
+    return attr is not None and attr is not ToolEnv.__dict__["num_tasks"]
+
+
 def _check_reset_options(env: gym.Env, probe: _Probe) -> None:
+    try:
+        _check_index_rule(env, probe)
+    except EnvCheckError as exc:
+        if _declares_num_tasks(env):
+            raise
+        warnings.warn(
+            f"{exc} -- this env does not declare num_tasks, so this is a warning until {INDEX_RULE_DEADLINE} and an "
+            "error after it (see CHANGELOG.md): read options['index'] in sample_task and define num_tasks",
+            FutureWarning,
+            stacklevel=2,
+        )
+
+
+def _check_index_rule(env: gym.Env, probe: _Probe) -> None:
     num_tasks = getattr(env.unwrapped, "num_tasks", None)
     indices = range(3 if num_tasks is None else min(int(num_tasks), 3))
     tasks = []

@@ -43,6 +43,8 @@ class UnseededStep(ArithmeticEnv):
 class IgnoresIndex(ArithmeticEnv):
     """The broken reset(options=...): the task comes from the seed whatever the index."""
 
+    num_tasks = 10  # declared, so the index rule is an error (undeclared: a dated warning)
+
     def sample_task(self, options):
         return super().sample_task({key: value for key, value in options.items() if key != "index"})
 
@@ -50,11 +52,15 @@ class IgnoresIndex(ArithmeticEnv):
 class OneTask(ArithmeticEnv):
     """Another broken reset(options=...): every index gives the same task."""
 
+    num_tasks = 10  # declared, so the index rule is an error (undeclared: a dated warning)
+
     def sample_task(self, options):
         return super().sample_task({"operands": [1, 1]})
 
 
 class RefusesIndex(ArithmeticEnv):
+    num_tasks = 10  # declared, so the index rule is an error (undeclared: a dated warning)
+
     def sample_task(self, options):
         if "index" in options:
             raise KeyError("index")
