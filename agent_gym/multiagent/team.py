@@ -35,9 +35,12 @@ from pettingzoo import ParallelEnv
 
 from agent_gym.errors import ConfigError, InvalidActionError, ResetNeeded
 from agent_gym.multiagent.answerer import AnswererEnv
+from agent_gym.rewards import StepOutcome
+from agent_gym.rewards.components import outcome as outcome_component
 from agent_gym.spaces import AssistantTurn, History
 from agent_gym.tools.env import ToolEnv
 from agent_gym.tools.formats import Action
+from agent_gym.types import ParsedTurn
 
 __all__ = ["ANSWERER", "NO_REPORT", "REPORT", "SEARCHER", "SEARCHER_NOTE", "TeamObs", "TeamToolEnv"]
 
@@ -227,5 +230,17 @@ class TeamToolEnv(ParallelEnv[str, TeamObs, Action]):
             )
 
     def _shared_outcome(self, metrics: Mapping[str, float]) -> float:
+        """The single-agent ``outcome`` component's rule over the team's turns: the answer's score if every turn of
+        both agents was well formed, else ``format_score - 1`` (:func:`agent_gym.rewards.components.outcome`)."""
         weight = self.searcher_env.rubric.weights.get("outcome", 0.0)
-        return float(weight * metrics.get(self.searcher_env.outcome_metric, 0.0))
+        envs = (self.searcher_env, self.answerer_env)
+        turns = sum(env._turn for env in envs)
+        format_score = sum(env._well_formed_turns for env in envs) / turns if turns else 1.0
+        step = StepOutcome(
+            turn=turns,
+            parsed=ParsedTurn(),
+            done=True,
+            format_score=format_score,
+            answer_score=float(metrics.get(self.searcher_env.outcome_metric, 0.0)),
+        )
+        return float(weight * outcome_component(step))

@@ -185,3 +185,19 @@ def test_step_never_raises_on_any_text_from_any_agent(env_id, tool, data):
             assert env.observation_space(agent).contains(observations[agent])
             assert rewards[agent] == pytest.approx(sum(infos[agent]["reward_components"].values()))
         json.dumps(infos)
+
+
+def test_shared_outcome_follows_the_format_rule_of_the_single_agent_outcome():
+    """A malformed turn anywhere in the team makes the shared outcome format_score - 1, as rewards.outcome does."""
+    env = make("KeyValueLookupTeam-v0")
+    _, infos = env.reset(seed=1)
+    chain, gold = infos[SEARCHER]["chain"], infos[SEARCHER]["answer"]
+    env.step({SEARCHER: "<tool_call>{not json</tool_call>"})  # a syntax failure: not well formed
+    for key in chain:
+        env.step({SEARCHER: lookup(key)})
+    env.step({SEARCHER: f"<answer>{gold}</answer>"})
+    _, rewards, *_ = env.step({ANSWERER: f"<answer>{gold}</answer>"})
+    turns = len(chain) + 3
+    expected = (turns - 1) / turns - 1.0
+    assert rewards == pytest.approx({SEARCHER: expected, ANSWERER: expected})
+    assert expected < 0
