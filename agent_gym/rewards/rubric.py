@@ -49,7 +49,11 @@ class Rubric:
         for name, weight in self.weights.items():
             if name not in known:
                 hint = did_you_mean(name, known)
-                raise ConfigError(f"unknown reward component {name!r}; known: {sorted(known)}.{hint}")
+                raise ConfigError(
+                    f"unknown reward component {name!r}; known: {sorted(known)}.{hint} Env-specific components "
+                    "(e.g. MultiHopQA's retrieval_hit) are not built in: pass them in components= "
+                    "(agent_gym.rewards.signal('retrieval_hit')), or use the env's own rubric: env.unwrapped.rubric"
+                )
             if not math.isfinite(weight):
                 raise ConfigError(f"weight of {name!r} must be finite, got {weight}")
         object.__setattr__(self, "weights", dict(self.weights))
