@@ -113,7 +113,7 @@ class BM25Retriever:
                 logger.warning("cannot use the index cache under %s (%s); set %s to a writable folder", root, exc, CACHE_ENV_VAR)
                 return self._build(), "built"
             try:
-                index = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
+                index = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)  # pages in on demand, shared by processes
                 problem = self._mismatch(index)
             except Exception as exc:  # files that match their manifest can still be unloadable (a rewritten manifest)
                 problem = f"cannot be loaded ({type(exc).__name__}: {exc})"
