@@ -27,6 +27,7 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     from agent_gym.cli._env_args import add_env_arguments
     from agent_gym.cli._limits import add_limit_arguments
+    from agent_gym.serving.http_limits import add_origin_arguments
     from agent_gym.serving.server import EnvServerLimits  # light: pydantic and gymnasium only
 
     parser = argparse.ArgumentParser(prog="agent-gym serve-env", description="Serve an env over OpenEnv's protocol.")
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token", default=None, help="bearer token clients must send (default $AGENT_GYM_TOKEN); required beyond loopback"
     )
+    add_origin_arguments(parser)
     add_limit_arguments(
         parser,
         EnvServerLimits(),
@@ -57,12 +59,14 @@ def main(argv: list[str]) -> int:
     from agent_gym.cli._env_args import load_env
     from agent_gym.cli._limits import limits_from_args
     from agent_gym.cli._pairs import parse_pairs
+    from agent_gym.serving.http_limits import check_bind
     from agent_gym.serving.server import EnvServerLimits, serve
 
     token = args.token if args.token is not None else os.environ.get("AGENT_GYM_TOKEN")
     try:
         limits = limits_from_args(EnvServerLimits, args)
         kwargs = parse_pairs(args.kwarg, "--kwarg")
+        check_bind(args.host, token, f"serving {args.env_id}")  # before saying "serving on"
         load_env(args.env_id, **kwargs).close()  # an unknown id or entry point fails here, with a "did you mean"
         print(f"serving {args.env_id} on http://{args.host}:{args.port} (OpenEnv protocol, /ws)", file=sys.stderr, flush=True)
         serve(
@@ -74,6 +78,8 @@ def main(argv: list[str]) -> int:
             token=token,
             log_level=args.log_level,
             make_env=lambda: load_env(args.env_id, **kwargs),
+            allowed_hosts=tuple(args.allow_host),
+            allowed_origins=tuple(args.allow_origin),
         )
     except AgentGymError as exc:
         print(f"agent-gym serve-env: {exc}", file=sys.stderr)

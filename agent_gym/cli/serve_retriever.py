@@ -4,7 +4,7 @@ Examples::
 
     agent-gym serve-retriever                               # bm25 over the pooled bundled dev paragraphs
     agent-gym serve-retriever --dataset hotpotqa --port 8001
-    agent-gym serve-retriever --corpus wiki.jsonl --retriever lucene --host 0.0.0.0
+    AGENT_GYM_TOKEN=s3cret agent-gym serve-retriever --corpus wiki.jsonl --retriever lucene --host 0.0.0.0
     agent-gym serve-retriever --body-timeout-s 30 --docs        # slow clients; API pages at /docs
 
 Then ``gym.make("MultiHopQA-v0", retriever="http://127.0.0.1:8000")``.
@@ -13,6 +13,7 @@ Then ``gym.make("MultiHopQA-v0", retriever="http://127.0.0.1:8000")``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from agent_gym.errors import AgentGymError
@@ -23,6 +24,7 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     from agent_gym.cli._limits import add_limit_arguments
     from agent_gym.retrieval.server import ServerLimits  # light: pydantic only
+    from agent_gym.serving.http_limits import add_origin_arguments
 
     parser = argparse.ArgumentParser(prog="agent-gym serve-retriever", description="Serve a retriever over HTTP.")
     parser.add_argument("--dataset", action="append", help="dataset(s) whose paragraphs are pooled (default: all three)")
@@ -33,12 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--token", default=None, help="bearer token clients must send (default $AGENT_GYM_TOKEN); required beyond loopback"
+    )
+    add_origin_arguments(parser)
     add_limit_arguments(
         parser,
         ServerLimits(),
         {
             "max_batch": "most queries per /batch_search or /retrieve",
             "max_k": "most passages per query",
+            "max_results": "most passages (queries x k) one request may ask for (413 above)",
+            "max_results_in_flight": "most passages being retrieved across all requests at once (503 above)",
             "max_query_chars": "longest query",
             "max_body_bytes": "largest request body in bytes (413 above)",
             "header_timeout_s": "seconds a connection may take to send a request head",
@@ -56,9 +64,12 @@ def main(argv: list[str]) -> int:
     from agent_gym.cli._limits import limits_from_args
     from agent_gym.retrieval import Corpus, make_retriever
     from agent_gym.retrieval.server import ServerLimits, serve
+    from agent_gym.serving.http_limits import check_bind
 
+    token = args.token if args.token is not None else os.environ.get("AGENT_GYM_TOKEN")
     try:
         limits = limits_from_args(ServerLimits, args)  # before the slow part
+        check_bind(args.host, token, "serving a retriever")
     except AgentGymError as exc:
         print(f"agent-gym serve-retriever: {exc}", file=sys.stderr)
         return 2
@@ -76,5 +87,15 @@ def main(argv: list[str]) -> int:
         print(f"agent-gym serve-retriever: {exc}", file=sys.stderr)
         return 2
     print(f"serving {retriever!r} on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    serve(retriever, host=args.host, port=args.port, limits=limits, log_level=args.log_level, docs=args.docs)
+    serve(
+        retriever,
+        host=args.host,
+        port=args.port,
+        limits=limits,
+        log_level=args.log_level,
+        docs=args.docs,
+        token=token,
+        allowed_hosts=tuple(args.allow_host),
+        allowed_origins=tuple(args.allow_origin),
+    )
     return 0

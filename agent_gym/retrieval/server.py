@@ -7,10 +7,16 @@ Requests are bounded (:class:`ServerLimits`): bodies over ``max_body_bytes`` get
 ``body_timeout_s`` 408, bodies that are not UTF-8 and queries over ``max_query_chars``, batches over
 ``max_batch``, ``k`` over ``max_k`` or of another type than an integer 422, each with a message that says the
 limit, and at most a few KB long however many fields are wrong. A connection that has not sent a complete request
-head within ``header_timeout_s`` is closed. ``/docs``, ``/redoc`` and ``/openapi.json`` are served only on request
+head within ``header_timeout_s`` is closed. The work is bounded too: a request asking for more than ``max_results``
+passages (queries x k) gets 413, and one that would take the passages being retrieved across all requests at once
+past ``max_results_in_flight`` gets 503 with ``Retry-After`` (so a burst of large requests cannot hold gigabytes of
+answers). A token, ``Host`` and ``Origin`` are checked as on the env server
+(:mod:`agent_gym.serving.http_limits`); :func:`serve` refuses to bind beyond loopback without a token.
+``/docs``, ``/redoc`` and ``/openapi.json`` are served only on request
 (``docs=True``). FastAPI and uvicorn are imported only when an app is created.
 """
 
+import threading
 from typing import Annotated, Any  # no `from __future__ import annotations`: FastAPI reads these hints at run time
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent_gym.errors import RetrievalError
 from agent_gym.retrieval.base import MAX_QUERY_CHARS, Retriever
 from agent_gym.retrieval.search_r1 import search_r1_hits
-from agent_gym.serving.http_limits import BoundedBody, protocol_with_header_timeout, validation_problems
+from agent_gym.serving.http_limits import (
+    BearerToken,
+    BoundedBody,
+    HostOrigin,
+    check_bind,
+    host_checks,
+    protocol_with_header_timeout,
+    validation_problems,
+)
 from agent_gym.serving.process import ChildServer
 
 __all__ = ["ServerLimits", "ServerProcess", "create_app", "serve"]
@@ -35,6 +49,14 @@ class ServerLimits(BaseModel):
     """Most queries in one ``/batch_search``."""
     max_k: int = Field(100, ge=1)
     """Most passages per query."""
+    max_results: int = Field(2048, ge=1)
+    """Most passages (queries x k) one request may ask for; more gets 413. Search-R1's ``{"queries": [...] * 256,
+    "topk": 100, "return_scores": true}`` asks for 25,600 (a 51 MB answer)."""
+    max_results_in_flight: int = Field(8192, ge=1)
+    """Most passages being retrieved and answered across all requests at once; a request that would pass it
+    gets 503 with ``Retry-After`` (``retry_after_s``)."""
+    retry_after_s: int = Field(1, ge=0)
+    """``Retry-After`` of a 503 for work in flight."""
     max_body_bytes: int = Field(1_000_000, ge=1)
     """Largest accepted request body."""
     header_timeout_s: float = Field(10.0, gt=0)
@@ -47,7 +69,15 @@ class ServerLimits(BaseModel):
     """How long an idle connection is kept for its next request (uvicorn's ``timeout_keep_alive``)."""
 
 
-def create_app(retriever: Retriever, limits: ServerLimits | None = None, description: str = "", docs: bool = False) -> Any:
+def create_app(
+    retriever: Retriever,
+    limits: ServerLimits | None = None,
+    description: str = "",
+    docs: bool = False,
+    token: str | None = None,
+    allowed_hosts: tuple[str, ...] = ("*",),
+    allowed_origins: tuple[str, ...] = (),
+) -> Any:
     """A FastAPI app serving ``retriever`` within ``limits``.
 
     Args:
@@ -55,6 +85,9 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
         limits: Request bounds; None uses the defaults of :class:`ServerLimits`.
         description: Shown in the OpenAPI page; defaults to ``repr(retriever)``.
         docs: Serve ``/docs``, ``/redoc`` and ``/openapi.json`` (off: they describe the server to anyone who reaches it).
+        token: Bearer token required on every route but ``/health``; None for none.
+        allowed_hosts: ``Host`` names served besides loopback ones (``"*"``, the default here: any; :func:`serve` checks it).
+        allowed_origins: ``Origin`` host names accepted besides loopback ones (``"*"``: any).
     """
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
@@ -94,11 +127,36 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
             status_code=422, content={"detail": f"invalid request to {request.url.path}: {validation_problems(exc.errors())}"}
         )
 
+    in_flight = [0]  # passages asked for by the requests being answered (sync routes run on worker threads)
+    lock = threading.Lock()
+
     def run(fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
         except RetrievalError as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from None
+
+    def bounded(queries: int, k: int, answer: Any) -> dict[str, Any]:
+        """``answer()`` when ``queries`` x ``k`` passages fit the request's and the server's bounds; else 413 or 503."""
+        asked = queries * k
+        if asked > limits.max_results:
+            detail = (
+                f"{queries} queries x k={k} asks for {asked} passages, over the limit of {limits.max_results} per request; "
+                "split it into smaller batches or ask for a smaller k"
+            )
+            raise HTTPException(status_code=413, detail=detail)
+        with lock:
+            busy = in_flight[0] + asked > limits.max_results_in_flight
+            if not busy:
+                in_flight[0] += asked
+        if busy:
+            detail = f"the server is retrieving {limits.max_results_in_flight} passages at most at once and is busy; retry later"
+            raise HTTPException(status_code=503, detail=detail, headers={"Retry-After": str(limits.retry_after_s)})
+        try:
+            return answer()
+        finally:
+            with lock:
+                in_flight[0] -= asked
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -107,20 +165,30 @@ def create_app(retriever: Retriever, limits: ServerLimits | None = None, descrip
 
     @app.post("/search")
     def search(request: SearchRequest) -> dict[str, Any]:
-        passages = run(retriever.search, request.query, request.k)
-        return {"passages": [p.model_dump() for p in passages]}
+        return bounded(
+            1, request.k, lambda: {"passages": [p.model_dump() for p in run(retriever.search, request.query, request.k)]}
+        )
 
     @app.post("/batch_search")
     def batch_search(request: BatchRequest) -> dict[str, Any]:
-        results = run(retriever.batch_search, request.queries, request.k)
-        return {"results": [[p.model_dump() for p in passages] for passages in results]}
+        def answer() -> dict[str, Any]:
+            results = run(retriever.batch_search, request.queries, request.k)
+            return {"results": [[p.model_dump() for p in passages] for passages in results]}
+
+        return bounded(len(request.queries), request.k, answer)
 
     @app.post("/retrieve")
     def retrieve(request: RetrieveRequest) -> dict[str, Any]:
-        results = run(retriever.batch_search, request.queries, request.topk or 3)  # Search-R1's default topk
-        return {"result": [search_r1_hits(passages, request.return_scores) for passages in results]}
+        k = request.topk or 3  # Search-R1's default topk
 
-    return BoundedBody(app, limits.max_body_bytes, limits.body_timeout_s)
+        def answer() -> dict[str, Any]:
+            results = run(retriever.batch_search, request.queries, k)
+            return {"result": [search_r1_hits(passages, request.return_scores) for passages in results]}
+
+        return bounded(len(request.queries), k, answer)
+
+    body = BoundedBody(app, limits.max_body_bytes, limits.body_timeout_s)
+    return HostOrigin(BearerToken(body, token) if token else body, allowed_hosts, allowed_origins)
 
 
 def serve(
@@ -130,8 +198,11 @@ def serve(
     limits: ServerLimits | None = None,
     log_level: str = "warning",
     docs: bool = False,
+    token: str | None = None,
+    allowed_hosts: tuple[str, ...] = (),
+    allowed_origins: tuple[str, ...] = (),
 ) -> None:
-    """Serve ``retriever`` until interrupted (binds loopback unless ``host`` says otherwise).
+    """Serve ``retriever`` until interrupted (binds loopback unless ``host`` says otherwise, which needs ``token``).
 
     Args:
         retriever: The backend.
@@ -140,12 +211,26 @@ def serve(
         limits: Request and connection bounds; None uses the defaults of :class:`ServerLimits`.
         log_level: uvicorn's log level.
         docs: Serve ``/docs``, ``/redoc`` and ``/openapi.json``.
+        token: Bearer token clients must send; required beyond loopback.
+        allowed_hosts: ``Host`` names served besides loopback ones; beyond loopback with none given, any.
+        allowed_origins: ``Origin`` host names accepted besides loopback ones.
+
+    Raises:
+        ConfigError: a non-loopback ``host`` without a token.
     """
     import uvicorn
 
+    check_bind(host, token, "serving a retriever")
     limits = limits or ServerLimits()
     uvicorn.run(
-        create_app(retriever, limits, docs=docs),
+        create_app(
+            retriever,
+            limits,
+            docs=docs,
+            token=token,
+            allowed_hosts=host_checks(host, allowed_hosts),
+            allowed_origins=allowed_origins,
+        ),
         host=host,
         port=port,
         log_level=log_level,

@@ -4,6 +4,7 @@
 - :func:`protocol_with_header_timeout` closes connections that do not send a request head in time.
 - :class:`BearerToken` lets through only requests (and WebSocket handshakes) with ``Authorization: Bearer <token>``.
 - :func:`validation_problems` says what is wrong with a request in a few hundred characters at most.
+- :class:`HostOrigin` refuses requests whose ``Host`` or ``Origin`` names another site (DNS rebinding, web pages).
 - :func:`check_bind` refuses to serve beyond loopback without a token.
 """
 
@@ -18,7 +19,10 @@ from agent_gym.errors import ConfigError
 __all__ = [
     "BearerToken",
     "BoundedBody",
+    "HostOrigin",
+    "add_origin_arguments",
     "check_bind",
+    "host_checks",
     "is_loopback",
     "protocol_with_header_timeout",
     "send_json",
@@ -198,14 +202,15 @@ class BearerToken:
 
     def __init__(self, app: Any, token: str, open_paths: tuple[str, ...] = ("/health",)):
         self.app, self.open_paths = app, open_paths
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] in self.open_paths:
             await self.app(scope, receive, send)
             return
-        sent = dict(scope.get("headers") or []).get(b"authorization", b"")
-        if hmac.compare_digest(sent, self._expected):
+        scheme, _, sent = dict(scope.get("headers") or []).get(b"authorization", b"").strip().partition(b" ")
+        # The scheme is case-insensitive (RFC 7235): "bearer" is "Bearer".
+        if hmac.compare_digest(sent.strip(), self._expected) and scheme.lower() == b"bearer":
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -213,3 +218,102 @@ class BearerToken:
             await send({"type": "websocket.close", "code": 1008, "reason": "missing or wrong bearer token"})
             return
         await send_json(send, 401, "missing or wrong bearer token: send 'Authorization: Bearer <token>'")
+
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _hostname(value: str) -> str:
+    """The host of a ``Host`` header or an origin, lower case, without scheme, port or IPv6 brackets.
+
+    Example:
+        >>> [_hostname(v) for v in ("LocalHost:8000", "http://[::1]:80", "https://evil.example", "127.0.0.1")]
+        ['localhost', '::1', 'evil.example', '127.0.0.1']
+    """
+    rest = value.strip().lower().split("://", 1)[-1].split("/", 1)[0]
+    if rest.startswith("["):
+        return rest[1:].split("]", 1)[0]
+    return rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
+
+
+def _is_local(name: str) -> bool:
+    return name in _LOOPBACK_NAMES or name.endswith(".localhost") or is_loopback(name)
+
+
+class HostOrigin:
+    """ASGI middleware: 403 (HTTP) or a refused handshake (WebSocket, 1008) when the ``Host`` or ``Origin`` header
+    names a host that is neither loopback nor allowed.
+
+    A web page in a browser on the serving machine can reach a loopback server: its WebSocket handshakes carry
+    the page's ``Origin``, and a DNS-rebound name arrives as a foreign ``Host``. Requests without these headers
+    (command-line and library clients send no ``Origin``) pass.
+
+    Args:
+        app: The ASGI app.
+        allowed_hosts: Host names accepted in ``Host`` besides loopback ones; ``"*"`` accepts any (a server
+            bound beyond loopback, where clients use whatever name reaches it; the token guards it).
+        allowed_origins: Origins' host names accepted besides loopback ones; ``"*"`` accepts any.
+    """
+
+    def __init__(self, app: Any, allowed_hosts: tuple[str, ...] = (), allowed_origins: tuple[str, ...] = ()):
+        self.app = app
+        self.allowed_hosts = frozenset(_hostname(h) if h != "*" else h for h in allowed_hosts)
+        self.allowed_origins = frozenset(_hostname(o) if o != "*" else o for o in allowed_origins)
+
+    def _refusal(self, headers: dict[bytes, bytes]) -> str | None:
+        host, origin = headers.get(b"host"), headers.get(b"origin")
+        if host is not None and "*" not in self.allowed_hosts:
+            name = _hostname(host.decode("latin-1"))
+            if not _is_local(name) and name not in self.allowed_hosts:
+                return f"Host {name!r} is not served here: allow it with --allow-host {name}"
+        if origin is not None and "*" not in self.allowed_origins:
+            text = origin.decode("latin-1")
+            name = _hostname(text)
+            if text.strip().lower() == "null" or (not _is_local(name) and name not in self.allowed_origins):
+                return f"Origin {text[:100]!r} is not allowed: allow it with --allow-origin {name or text[:100]}"
+        return None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(dict(scope.get("headers") or []))
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await receive()  # the websocket.connect event; closing before accepting refuses the handshake (403)
+            await send({"type": "websocket.close", "code": 1008, "reason": refusal[:120]})
+            return
+        await send_json(send, 403, refusal)
+
+
+def host_checks(bind: str, allowed_hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``Host`` names a server bound on ``bind`` accepts besides loopback ones: ``allowed_hosts`` if any were
+    given; else, beyond loopback, any (``"*"``) and, on loopback, none.
+
+    Example:
+        >>> host_checks("127.0.0.1", ()), host_checks("0.0.0.0", ()), host_checks("0.0.0.0", ("gpu1",))
+        ((), ('*',), ('gpu1',))
+    """
+    if allowed_hosts:
+        return tuple(allowed_hosts)
+    return () if is_loopback(bind) else ("*",)
+
+
+def add_origin_arguments(parser: Any) -> None:
+    """``--allow-host`` and ``--allow-origin`` (repeatable) on a server command's ``argparse`` parser."""
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name served besides loopback ones ('*': any; default: loopback only when bound to loopback, any otherwise)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a browser Origin's host accepted besides loopback ones ('*': any); requests without Origin always pass",
+    )

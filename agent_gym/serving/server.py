@@ -13,10 +13,15 @@ Bounds (:class:`EnvServerLimits`): at most ``max_sessions`` sessions (one more g
 ``CAPACITY_REACHED`` error and is closed), a session silent for ``idle_timeout_s`` is closed, a message over
 ``max_message_bytes`` gets an error (far over it, the connection is closed), an env call that takes longer than
 ``step_timeout_s`` closes its session (its env may be stuck) or answers 504. HTTP bodies and request heads are
-bounded as the retrieval server's are. A token, when given, is required on every route but ``/health``;
-:func:`serve` refuses to bind beyond loopback without one.
+bounded as the retrieval server's are. A reply the client does not take within ``idle_timeout_s`` closes its
+session (a client that sends but never reads cannot hold a slot); a refusal for capacity closes with 1013 and a
+reason starting ``CAPACITY_REACHED``. A ``Host`` or ``Origin`` naming neither loopback nor an allowed host is refused
+(:class:`~agent_gym.serving.http_limits.HostOrigin`: 403, or a handshake closed with 1008). A token, when given, is
+required on every route but ``/health``; :func:`serve` refuses to bind beyond loopback without one.
 """
 
+import asyncio
+import json
 import sys
 from collections.abc import Callable
 from typing import Any  # no `from __future__ import annotations`: FastAPI reads these hints at run time
@@ -28,7 +33,9 @@ from agent_gym.errors import AgentGymError, ConfigError
 from agent_gym.serving.http_limits import (
     BearerToken,
     BoundedBody,
+    HostOrigin,
     check_bind,
+    host_checks,
     protocol_with_header_timeout,
     validation_problems,
 )
@@ -81,6 +88,8 @@ def create_app(
     limits: EnvServerLimits | None = None,
     token: str | None = None,
     make_env: Callable[[], gym.Env] | None = None,
+    allowed_hosts: tuple[str, ...] = ("*",),
+    allowed_origins: tuple[str, ...] = (),
 ) -> Any:
     """An ASGI app serving ``env_id`` (made with ``env_kwargs``) within ``limits``.
 
@@ -91,6 +100,8 @@ def create_app(
         token: Bearer token required on every route but ``/health``; None for none.
         make_env: Makes one env for a session (e.g. a user's own ``module:Class``); None is
             ``gym.make(env_id, **env_kwargs)``.
+        allowed_hosts: ``Host`` names served besides loopback ones (``"*"``, the default here: any; :func:`serve` checks it).
+        allowed_origins: ``Origin`` host names accepted besides loopback ones (``"*"``: any).
 
     Raises:
         ConfigError: the env cannot be made (checked once here, so a bad id fails at start-up).
@@ -156,6 +167,12 @@ def create_app(
 
     @app.post("/step")
     async def step(request: _StepRequest) -> dict[str, Any]:
+        try:  # a lone surrogate ("\\ud800" in the JSON) is valid JSON but no text: refused before the env sees it
+            json.dumps(request.action.model_dump(), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            where = f"U+{ord(exc.object[exc.start]):04X}"
+            detail = f"invalid request to /step: the action holds a lone surrogate ({where}); send valid Unicode"
+            raise HTTPException(422, detail) from None
         return await stateless(ResetData(seed=request.seed, options=request.options), request.action)
 
     @app.websocket("/ws")
@@ -167,13 +184,13 @@ def create_app(
             pass
         finally:
             if socket.application_state == WebSocketState.CONNECTED and socket.client_state == WebSocketState.CONNECTED:
-                try:
-                    await socket.close()
-                except (RuntimeError, WebSocketDisconnect):  # it went away meanwhile
+                try:  # bounded: a client that stopped reading may never take the close frame either
+                    await asyncio.wait_for(socket.close(), limits.idle_timeout_s)
+                except (RuntimeError, WebSocketDisconnect, TimeoutError):  # it went away meanwhile
                     pass
 
     bounded = BoundedBody(app, limits.max_message_bytes, limits.body_timeout_s)
-    return BearerToken(bounded, token) if token else bounded
+    return HostOrigin(BearerToken(bounded, token) if token else bounded, allowed_hosts, allowed_origins)
 
 
 def _metadata(env_id: str, kwargs: dict[str, Any], make_env: Callable[[], gym.Env]) -> dict[str, Any]:
@@ -214,8 +231,13 @@ def serve(
     token: str | None = None,
     log_level: str = "warning",
     make_env: Callable[[], gym.Env] | None = None,
+    allowed_hosts: tuple[str, ...] = (),
+    allowed_origins: tuple[str, ...] = (),
 ) -> None:
     """Serve ``env_id`` until interrupted (loopback unless ``host`` says otherwise, which needs ``token``).
+
+    ``allowed_hosts`` and ``allowed_origins`` are as for :func:`create_app`; bound beyond loopback with none
+    given, any ``Host`` is served (clients name the machine as they reach it; the token guards it).
 
     Raises:
         ConfigError: a non-loopback ``host`` without a token, or an env that cannot be made.
@@ -228,7 +250,7 @@ def serve(
     # interval (5 ms) a CPU-bound step (BM25) delayed every answer by milliseconds. This process is the server's own.
     sys.setswitchinterval(0.0005)
     uvicorn.run(
-        create_app(env_id, env_kwargs, limits, token, make_env),
+        create_app(env_id, env_kwargs, limits, token, make_env, host_checks(host, allowed_hosts), allowed_origins),
         host=host,
         port=port,
         log_level=log_level,

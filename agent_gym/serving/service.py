@@ -75,7 +75,14 @@ class EnvService:
         if self.active >= self.max_sessions:
             message = f"the server is at capacity ({self.max_sessions} sessions); retry later or start another server"
             counts = {"active_sessions": self.active, "max_sessions": self.max_sessions}
-            await _send(socket, _error(ErrorCode.CAPACITY_REACHED, message, **counts))
+            try:
+                await self._send(socket, _error(ErrorCode.CAPACITY_REACHED, message, **counts))
+                # 1013 (try again later) with the code in the reason: a client that reads only the close frame knows why
+                await asyncio.wait_for(
+                    socket.close(code=1013, reason=f"CAPACITY_REACHED: {self.max_sessions} sessions"), self.idle_timeout_s
+                )
+            except (TimeoutError, _SendTimeout):
+                pass
             return
         self.active += 1
         session: EnvSession | None = None
@@ -84,9 +91,13 @@ class EnvService:
             try:
                 session = EnvSession(await self.in_thread(self.make_env), self.env_id, f"session-{next(self._session_ids)}")
             except Exception as exc:  # noqa: BLE001 - reported to the client, which cannot go on
-                await _send(socket, _error(ErrorCode.FACTORY_ERROR, f"cannot make {self.env_id}: {type(exc).__name__}: {exc}"))
+                await self._send(
+                    socket, _error(ErrorCode.FACTORY_ERROR, f"cannot make {self.env_id}: {type(exc).__name__}: {exc}")
+                )
                 return
             stuck = await self._answer(socket, session)
+        except _SendTimeout:  # the client stopped reading: its slot is freed and the connection dropped
+            pass
         finally:
             self.active -= 1
             if session is not None and not stuck:
@@ -94,6 +105,14 @@ class EnvService:
                     self._workers.submit(session.close)
                 except RuntimeError:  # the server is shutting down; the process ends with its envs
                     pass
+
+    async def _send(self, socket: Any, reply: dict[str, Any]) -> None:
+        """Send ``reply``; :class:`_SendTimeout` when the client has not taken it within ``idle_timeout_s`` (a client
+        that sends but never reads would otherwise hold its slot for as long as the kernel buffers stay full)."""
+        try:
+            await asyncio.wait_for(socket.send_text(_encode(reply)), self.idle_timeout_s)
+        except TimeoutError:
+            raise _SendTimeout from None
 
     def shutdown(self) -> None:
         """Stop the worker threads (envs still running are abandoned)."""
@@ -106,20 +125,20 @@ class EnvService:
                 event = await asyncio.wait_for(socket.receive(), self.idle_timeout_s)
             except TimeoutError:
                 detail = f"no message for {self.idle_timeout_s:g} s: session closed"
-                await _send(socket, _error(ErrorCode.SESSION_ERROR, detail))
+                await self._send(socket, _error(ErrorCode.SESSION_ERROR, detail))
                 return False
             if event["type"] == "websocket.disconnect":
                 return False
             raw = event.get("text") if event.get("text") is not None else (event.get("bytes") or b"").decode("utf-8", "replace")
             if len(raw.encode("utf-8", "surrogatepass")) > self.max_message_bytes:
                 detail = f"message over the limit of {self.max_message_bytes} bytes"
-                await _send(socket, _error(ErrorCode.VALIDATION_ERROR, detail))
+                await self._send(socket, _error(ErrorCode.VALIDATION_ERROR, detail))
                 continue
             try:
                 message = json.loads(raw)
                 kind = message.get("type") if isinstance(message, dict) else None
             except (ValueError, RecursionError) as exc:
-                await _send(socket, _error(ErrorCode.INVALID_JSON, f"invalid JSON: {exc}"))
+                await self._send(socket, _error(ErrorCode.INVALID_JSON, f"invalid JSON: {exc}"))
                 continue
             if kind == "close":
                 return False
@@ -127,9 +146,9 @@ class EnvService:
                 reply = await self._reply(session, kind, message)
             except TimeoutError:
                 detail = f"the env took longer than {self.step_timeout_s:g} s on {kind}: session closed (its env may be stuck)"
-                await _send(socket, _error(ErrorCode.SESSION_ERROR, detail))
+                await self._send(socket, _error(ErrorCode.SESSION_ERROR, detail))
                 return True
-            await _send(socket, reply)
+            await self._send(socket, reply)
 
     async def _reply(self, session: EnvSession, kind: Any, message: dict[str, Any]) -> dict[str, Any]:
         """The answer to one message (``TimeoutError`` when its env call overran)."""
@@ -151,13 +170,17 @@ class EnvService:
             return _error(ErrorCode.EXECUTION_ERROR, f"{type(exc).__name__}: {exc}")
 
 
+class _SendTimeout(Exception):
+    """A reply was not taken by the client within the idle timeout."""
+
+
 def _error(code: ErrorCode, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "data": {"message": message, "code": code.value, **extra}}
 
 
-async def _send(socket: Any, reply: dict[str, Any]) -> None:
+def _encode(reply: dict[str, Any]) -> str:
     data = reply["data"]
     if isinstance(data, BaseModel):
         reply = {**reply, "data": data.model_dump()}
     # ASCII escapes: a lone surrogate in a model's text survives the trip (UTF-8 cannot carry it).
-    await socket.send_text(json.dumps(reply))
+    return json.dumps(reply)

@@ -4,7 +4,9 @@ A model turn is hostile input. A native ``tool_calls`` list can hold circular re
 5,000-digit integers or objects nested past the serializers' recursion limits, and a Hermes body can nest
 256 deep; each of these once made ``step`` raise after the history had changed. Every value a model writes
 passes :func:`plain_json` once, at the door, and what does not pass is refused as data
-(an ``invalid_arguments`` failure), never raised.
+(an ``invalid_arguments`` failure), never raised. Text a model writes as JSON passes :func:`check_nesting` before
+it is parsed: ``json`` recurses once per level, so whether a deep value parsed used to depend on how deep in the
+stack the caller was (986 levels at top level, 936 fifty frames down).
 """
 
 from __future__ import annotations
@@ -15,13 +17,53 @@ from typing import Any
 
 from agent_gym.errors import NotPlainJSON
 
-__all__ = ["MAX_JSON_CHARS", "MAX_JSON_DEPTH", "plain_json"]
+__all__ = ["MAX_JSON_CHARS", "MAX_JSON_DEPTH", "check_nesting", "plain_json"]
 
 MAX_JSON_DEPTH = 32
 """Deepest nesting accepted: far more than any tool schema needs, far below pydantic's 255 and Python's recursion limit."""
 MAX_JSON_CHARS = 1 << 16
 """Default size budget: characters of strings and keys, plus one per value."""
 _INT_RANGE = (-(2**63), 2**64)  # what JSON consumers (int64/uint64 parsers, pyarrow) can hold exactly
+
+
+def check_nesting(text: str, start: int = 0, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse the JSON value at ``text[start:]`` if it nests deeper than ``max_depth``, without parsing it.
+
+    Scans brackets outside strings, iteratively, up to the end of the first value (or of ``text``), so the
+    answer does not depend on the caller's stack depth, and a refusal comes before ``json`` recurses.
+
+    Raises:
+        NotPlainJSON: nested deeper than ``max_depth`` levels.
+
+    Example:
+        >>> check_nesting('{"a": "[[[[", "b": [1]}', max_depth=2)
+        >>> check_nesting("[[[1]]]", max_depth=2)
+        Traceback (most recent call last):
+        ...
+        agent_gym.errors.NotPlainJSON: is nested deeper than 2 levels
+    """
+    depth, in_string, escaped = 0, False, False
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise NotPlainJSON(f"is nested deeper than {max_depth} levels")
+        elif char in "]}":
+            depth -= 1
+            if depth <= 0:
+                return
+        elif depth == 0 and not char.isspace():
+            return  # a scalar, or not JSON: the parser says which
 
 
 def plain_json(value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_chars: int = MAX_JSON_CHARS) -> Any:

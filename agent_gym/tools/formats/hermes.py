@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from agent_gym.errors import NotPlainJSON
 from agent_gym.tools.formats.base import Action, ToolFormat, action_text, extract_answer
-from agent_gym.tools.plain_json import plain_json
+from agent_gym.tools.plain_json import MAX_JSON_DEPTH, check_nesting, plain_json
 from agent_gym.tools.tool import Tool
 from agent_gym.types import ParsedTurn, ToolCall, ToolFailure
 
@@ -33,7 +33,10 @@ def parse_call_object(obj: object) -> ToolCall | ToolFailure:
     arguments = obj.get("arguments", obj.get("parameters", {}))
     if isinstance(arguments, str):
         try:
+            check_nesting(arguments)  # before parsing: the answer must not depend on the caller's stack depth
             arguments = json.loads(arguments) if arguments.strip() else {}
+        except NotPlainJSON as exc:
+            return ToolFailure(kind="invalid_arguments", message=f"arguments of {name!r} {exc}")
         except (ValueError, RecursionError) as exc:
             return ToolFailure(kind="parse_error", message=f"arguments of {name!r} are not valid JSON: {exc}")
     if not isinstance(arguments, dict):
@@ -85,8 +88,15 @@ class HermesFormat(ToolFormat):
         while position != -1:
             start = _WS.match(text, position + len(_OPEN)).end()
             try:
+                # Before parsing, so the answer does not depend on the caller's stack depth; +1: the call object itself.
+                check_nesting(text, start, max_depth=MAX_JSON_DEPTH + 1)
                 obj, end = _DECODER.raw_decode(text, start)
-            except (ValueError, RecursionError) as exc:  # deep nesting overflows the decoder
+            except NotPlainJSON:
+                message = f"the <tool_call> body nests deeper than arguments may ({MAX_JSON_DEPTH} levels)"
+                failures.append(ToolFailure(kind="invalid_arguments", message=message))
+                position = text.find(_OPEN, start)
+                continue
+            except (ValueError, RecursionError) as exc:
                 failures.append(ToolFailure(kind="parse_error", message=f"the <tool_call> body is not valid JSON: {exc}"))
                 position = text.find(_OPEN, start)
                 continue

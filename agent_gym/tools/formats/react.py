@@ -11,7 +11,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from agent_gym.errors import NotPlainJSON
 from agent_gym.tools.formats.base import Action, ToolFormat, action_text, single_string_parameter
+from agent_gym.tools.plain_json import check_nesting
 from agent_gym.tools.tool import Tool
 from agent_gym.types import ParsedTurn, ToolCall, ToolFailure
 
@@ -76,7 +78,10 @@ class ReActFormat(ToolFormat):
         if param is not None:
             return ToolCall(name=name, arguments={param: raw.strip()})
         try:
+            check_nesting(raw)  # before parsing: the answer must not depend on the caller's stack depth
             arguments = json.loads(raw) if raw.strip().startswith("{") else None
+        except NotPlainJSON as exc:
+            return ToolFailure(kind="invalid_arguments", message=f"arguments of {name}[...] {exc}")
         except (ValueError, RecursionError):
             arguments = None
         if isinstance(arguments, dict):
