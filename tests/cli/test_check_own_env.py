@@ -16,6 +16,8 @@ class MyEnv(ArithmeticEnv):
 
 
 class IgnoresIndex(ArithmeticEnv):
+    num_tasks = 10  # declared, so the index rule is an error (undeclared: a dated warning)
+
     def sample_task(self, options):
         return super().sample_task({})
 
