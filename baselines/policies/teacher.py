@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent_gym.baselines.policies.oracle import OraclePolicy
+
 from agent_gym.rollout.policy import PolicyTurn, episode_key
 from agent_gym.testing.policies import assistant_turns
 from agent_gym.tools.formats import get_format
@@ -80,7 +81,11 @@ class TwoHopTeacher(OraclePolicy):
 
 
 def _next_search(
-    info: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tools: Sequence[dict[str, Any]], preferred: str | None, fmt: Any
+    info: Mapping[str, Any],
+    history: Sequence[Mapping[str, Any]],
+    tools: Sequence[dict[str, Any]],
+    preferred: str | None,
+    fmt: Any,
 ) -> ToolCall | None:
     """The teacher's next search, or None to answer."""
     from agent_gym.baselines.policies.oracle import _search_schema

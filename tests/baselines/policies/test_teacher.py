@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 
 import pytest
-
 from agent_gym.baselines.policies.teacher import TwoHopTeacher, learnable, question_query
 
 SEARCH_TOOLS = [
@@ -70,7 +69,10 @@ def test_queries_carry_no_double_quotes_to_escape():
 
 def test_the_last_turn_answers():
     named = "[1] Tim Burton\nTim Burton directed the film Ed Wood."
-    assert _teach([named], ["Tim Burton", "Ed Wood (film)"], max_turns=2) == ['"Who directed Ed Wood"', "<answer>Tim Burton</answer>"]
+    assert _teach([named], ["Tim Burton", "Ed Wood (film)"], max_turns=2) == [
+        '"Who directed Ed Wood"',
+        "<answer>Tim Burton</answer>",
+    ]
 
 
 @pytest.fixture(scope="module")
