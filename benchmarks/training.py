@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENV_ARGS", "held_out_curve", "main", "run_commands"]
+__all__ = ["ENV_ARGS", "held_out_curve", "main", "run_commands", "search_behaviour"]
 
 ENV_ID = "MultiHopQA-v0"
 ENV_ARGS = ["-k", "top_k=3"]
@@ -115,7 +115,29 @@ def held_out_scores(policy: str, episodes: int) -> dict[str, float]:
         "return": statistics.fmean(e.total_reward for e in played),
         "turns": statistics.fmean(len(e.steps) for e in played),
         "answered": statistics.fmean(float(e.terminated) for e in played),
+        **search_behaviour(played),
         "episodes": float(len(played)),
+    }
+
+
+def search_behaviour(episodes: list[Any]) -> dict[str, float]:
+    """How an agent searches: the share of episodes with two or more valid searches, the share whose second
+    query differs from the first (``distinct_second``), and the mean supporting-paragraph recall."""
+
+    def queries(episode: Any) -> list[str]:
+        return [
+            str(next(iter(call.get("arguments", {}).values()), "")).strip().casefold()
+            for step in episode.steps
+            for call in step.info.get("tool_calls", ())
+            if isinstance(call.get("arguments"), dict)
+        ]
+
+    asked = [queries(e) for e in episodes]
+    last = [e.steps[-1].info if e.steps else {} for e in episodes]
+    return {
+        "second_search": statistics.fmean(float(len(q) >= 2) for q in asked),
+        "distinct_second": statistics.fmean(float(len(q) >= 2 and q[1] != q[0]) for q in asked),
+        "recall": statistics.fmean(i.get("retrieval_hits", 0) / max(1, i.get("supporting_total", 1)) for i in last),
     }
 
 

@@ -9,6 +9,7 @@ the LM head run at the policy's tokens only (:class:`~agent_gym.baselines.grpo.t
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,14 @@ from agent_gym.integrations.trl import EnvRolloutFunc, env_reward, task_dataset
 from agent_gym.rollout.tasks import TaskPlan
 from agent_gym.utils.divergence import check_finite
 
-__all__ = ["build_grpo_trainer", "run_grpo", "save_final", "train_grpo"]
+__all__ = ["NO_SPREAD", "build_grpo_trainer", "run_grpo", "save_final", "train_grpo", "zero_spread_warning"]
+
+NO_SPREAD = (
+    "every group's episodes got the same reward, so every advantage is 0 and this step updated nothing "
+    "(only the KL term moves the model); sample more per task (--generations), train on tasks the start sometimes "
+    "gets right, or pay the process preset"
+)
+"""What a GRPO step without reward spread prints, and what a run made only of such steps ends with."""
 
 
 def build_grpo_trainer(
@@ -96,9 +104,12 @@ def _watch(rollout_func: EnvRolloutFunc, output_dir: Path) -> Any:
                 check_finite("loss", [loss], step=state.global_step, checkpoint=kept, before="checkpointing")
             if "loss" in logs:
                 row = {"step": state.global_step, **rollout_func.last_metrics, "loss": loss}
-                row.update({k: v for k, v in logs.items() if k in ("reward", "reward_std", "kl", "grad_norm")})
+                kept_keys = ("reward", "reward_std", "frac_reward_zero_std", "kl", "grad_norm")
+                row.update({k: v for k, v in logs.items() if k in kept_keys})
                 with open(log_path, "a") as f:
                     f.write(json.dumps(row) + "\n")
+                if row.get("frac_reward_zero_std") == 1.0:
+                    print(f"agent-gym train grpo: step {state.global_step}: {NO_SPREAD}", file=sys.stderr, flush=True)
 
         def on_save(self, args: Any, state: Any, control: Any, **_: Any) -> None:
             snapshot_adapter(output_dir / f"checkpoint-{state.global_step}", output_dir)
@@ -138,7 +149,25 @@ def train_grpo(
     run_grpo(trainer, output_dir, resume=resume)
     save_final(trainer, tokenizer, output_dir)
     log = output_dir / "metrics.jsonl"
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    history = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    warning = zero_spread_warning(history)
+    if warning:
+        print(f"agent-gym train grpo: WARNING: {warning}", file=sys.stderr, flush=True)
+    return history
+
+
+def zero_spread_warning(history: list[dict[str, float]]) -> str | None:
+    """What to tell the user when no step of a run had reward spread in any group (None when some step had).
+
+    Example:
+        >>> zero_spread_warning([{"step": 1, "frac_reward_zero_std": 1.0}, {"step": 2, "frac_reward_zero_std": 0.5}])
+        >>> zero_spread_warning([{"step": 1, "frac_reward_zero_std": 1.0}])[:40]
+        'all 1 steps had no reward spread: every '
+    """
+    fractions = [row["frac_reward_zero_std"] for row in history if "frac_reward_zero_std" in row]
+    if not fractions or any(f < 1.0 for f in fractions):
+        return None
+    return f"all {len(fractions)} steps had no reward spread: {NO_SPREAD}"
 
 
 def save_final(trainer: Any, tokenizer: Any, output_dir: str | Path) -> None:

@@ -10,7 +10,7 @@ loss mask 0), and SFT trains on the teacher's tokens only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent_gym.errors import ConfigError
@@ -76,6 +76,7 @@ def collect_teacher_rows(
     teacher: Policy | None = None,
     max_length: int = 2048,
     min_em: float | None = None,
+    keep: Callable[[Any], bool] | None = None,
     concurrency: int = 8,
 ) -> tuple[list[dict[str, list[int]]], list[Any]]:
     """Teacher episodes of ``tasks`` as SFT rows ``{"input_ids", "completion_mask"}``, and the episodes.
@@ -87,6 +88,7 @@ def collect_teacher_rows(
         teacher: A text policy; default the question-first oracle.
         max_length: Rows are cut to this many tokens (the head is kept: the opening and the first turns).
         min_em: Keep only episodes whose final answer scores at least this exact match (None keeps all).
+        keep: Keep only the episodes this predicate accepts (e.g. :func:`~agent_gym.baselines.policies.teacher.learnable`).
         concurrency: Env instances stepping at once.
     """
     from agent_gym.baselines.policies.oracle import OraclePolicy
@@ -99,6 +101,8 @@ def collect_teacher_rows(
     episodes = engine.run(list(range(len(tasks))), options=[plan.ref(int(t)).reset_options() for t in tasks])
     if min_em is not None:
         episodes = [e for e in episodes if e.metrics.get("em", 0.0) >= min_em]
+    if keep is not None:
+        episodes = [e for e in episodes if keep(e)]
     rows = []
     for episode in episodes:
         trajectory = build_trajectory(episode, policy.chat)

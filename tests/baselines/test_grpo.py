@@ -156,3 +156,21 @@ def test_grpo_trains_a_peft_adapter_on_and_saves_it_as_an_adapter(make_lm, token
     assert list(snapshots) == [1]
     kept, final = load_file(snapshots[1] / "adapter_model.safetensors"), load_file(tmp_path / "adapter_model.safetensors")
     assert kept.keys() == final.keys() and all(torch.allclose(kept[k].half(), final[k]) for k in kept)
+
+
+def test_a_run_without_reward_spread_says_it_updated_nothing(make_lm, tokenizer, tmp_path, capsys):
+    # the random tiny model scores the same on every episode: every group has zero spread, every advantage is 0
+    history = train_grpo(make_lm(0), tokenizer, PLAN, RECIPE.model_copy(update={"steps": 1}), tmp_path)
+    assert [row["frac_reward_zero_std"] for row in history] == [1.0]
+    err = capsys.readouterr().err
+    assert "step 1: every group's episodes got the same reward" in err
+    assert "WARNING: all 1 steps had no reward spread" in err
+
+
+def test_a_step_with_reward_spread_raises_no_warning(make_lm, tokenizer, tmp_path, capsys):
+    trainer, _ = build_grpo_trainer(make_lm(0), tokenizer, PLAN, RECIPE.model_copy(update={"steps": 1}), tmp_path)
+    _vary_rewards(trainer)
+    trainer.train()
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert rows[0]["frac_reward_zero_std"] < 1.0
+    assert "updated nothing" not in capsys.readouterr().err

@@ -74,3 +74,26 @@ def test_curves_refuses_a_folder_that_is_not_an_rl_run_before_scoring_anything(t
     with pytest.raises(SystemExit, match="no adapter snapshots"):
         training.main(["--out", str(tmp_path), "--curves", str(tmp_path / "typo")])
     assert calls == []
+
+
+def test_search_behaviour_counts_second_searches_distinct_queries_and_recall():
+    from agent_gym.baselines.policies.teacher import TwoHopTeacher
+
+    import agent_gym  # noqa: F401  (registers the envs)
+    from agent_gym.rollout import RolloutEngine
+    from agent_gym.rollout.tasks import TaskPlan
+    from agent_gym.testing import ScriptedPolicy
+
+    plan = TaskPlan.for_env("MultiHopQA-v0", {"top_k": 3, "max_turns": 5}, holdout=32)
+    tasks = plan.holdout_tasks()[:4]
+    options = [plan.ref(t).reset_options() for t in tasks]
+    call = '<tool_call>{"name": "search", "arguments": {"query": "the same words"}}</tool_call>'
+    repeats = RolloutEngine(plan.make_env, ScriptedPolicy([call, call, "<answer>x</answer>"])).run(range(4), options=options)
+    assert training.search_behaviour(repeats)["second_search"] == 1.0
+    assert training.search_behaviour(repeats)["distinct_second"] == 0.0  # the same query twice is no second hop
+    once = RolloutEngine(plan.make_env, ScriptedPolicy(["<answer>x</answer>"])).run(range(4), options=options)
+    assert training.search_behaviour(once) == {"second_search": 0.0, "distinct_second": 0.0, "recall": 0.0}
+    taught = RolloutEngine(plan.make_env, TwoHopTeacher()).run(range(4), options=options)
+    behaviour = training.search_behaviour(taught)
+    expected = [e.steps[-1].info["retrieval_hits"] / e.steps[-1].info["supporting_total"] for e in taught]
+    assert behaviour["recall"] == pytest.approx(sum(expected) / 4) and behaviour["recall"] > 0
