@@ -25,8 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent_gym.baselines.policies.oracle import OraclePolicy
-
-from agent_gym.rollout.policy import PolicyTurn, episode_key
+from agent_gym.rollout.policy import EpisodeId, PolicyTurn
 from agent_gym.testing.policies import assistant_turns
 from agent_gym.tools.formats import get_format
 from agent_gym.types import ToolCall
@@ -67,11 +66,11 @@ class TwoHopTeacher(OraclePolicy):
     def __init__(self, search_tool: str | None = None):
         super().__init__(search_tool, question_first=True)
 
-    def _turn(self, history: tuple[dict[str, Any], ...], tools: Sequence[dict[str, Any]]) -> PolicyTurn:
+    def _turn(self, episode: EpisodeId, history: tuple[dict[str, Any], ...], tools: Sequence[dict[str, Any]]) -> PolicyTurn:
         with self._lock:
-            info = self._episodes.get(episode_key(history))
+            info = self._episodes.get(episode)
         if info is None or "question" not in info or "supporting_titles" not in info:
-            return super()._turn(history, tools)
+            return super()._turn(episode, history, tools)
         fmt = get_format(info.get("tool_format", "hermes"))
         call = _next_search(info, history, tools, self.search_tool, fmt)
         action = fmt.render_turn([call]) if call is not None else fmt.render_turn(answer=str(info["answers"][0]))

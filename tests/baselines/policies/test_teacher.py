@@ -5,7 +5,9 @@ from __future__ import annotations
 import statistics
 
 import pytest
+
 from agent_gym.baselines.policies.teacher import TwoHopTeacher, learnable, question_query
+from agent_gym.rollout.policy import EpisodeId
 
 SEARCH_TOOLS = [
     {
@@ -24,10 +26,11 @@ def _teach(results: list[str], titles: list[str], question: str = "Who directed 
     policy = TwoHopTeacher()
     history = ({"role": "system", "content": "s"}, {"role": "user", "content": question})
     info = {"question": question, "supporting_titles": titles, "answers": ["Tim Burton"], "max_turns": max_turns}
-    policy.start_episode(history, {**info, "tool_format": "hermes"})
+    episode = EpisodeId(0)
+    policy.start_episode(episode, history, {**info, "tool_format": "hermes"})
     texts: list[str] = []
     for result in [*results, ""]:
-        (turn,) = policy.act([history], tools=SEARCH_TOOLS)
+        (turn,) = policy.act([history], tools=SEARCH_TOOLS, episodes=[episode])
         texts.append(turn.text)
         if turn.text.startswith("<answer>"):
             break
