@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import gymnasium as gym
-from agent_gym.baselines.method import PlayedEpisode, TaskSpec, played_episode
 
+from agent_gym.baselines.method import PlayedEpisode, TaskSpec, played_episode
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.engine import RolloutEngine
 from agent_gym.rollout.policy import Policy

@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import gymnasium as gym
-from agent_gym.baselines.method import PlayedEpisode, TaskSpec, played_episode
 
+from agent_gym.baselines.method import PlayedEpisode, TaskSpec, played_episode
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.episode import EpisodeState, act, env_id_of
 from agent_gym.rollout.policy import Policy

@@ -72,9 +72,8 @@ def bench_distributed(
     """Episodes/s local vs Ray with 2 workers (CPU-bound and latency-bound), and Ray's per-episode overhead."""
     import functools
 
-    from agent_gym.baselines.policies import ScriptedPolicy
-
     import agent_gym  # noqa: F401 - registers the envs
+    from agent_gym.baselines.policies import ScriptedPolicy
     from agent_gym.noise import NoiseModel
     from agent_gym.testing.ray_cluster import local_cluster
 

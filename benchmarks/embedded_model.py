@@ -54,12 +54,14 @@ def transformers_speed(new_tokens: int, batch: int = 1) -> tuple[float, float, f
 
 def llama_cpp_speed(new_tokens: int, threads: int | None = None) -> tuple[float, float, float]:
     """(time to first token in s, tokens/s, tokens per CPU-second) with llama.cpp on the embedded GGUF."""
-    from agent_gym.baselines.policies.embedded import embedded_gguf
     from llama_cpp import Llama
 
+    from agent_gym.baselines.policies.embedded import embedded_gguf
+
     llm = Llama(model_path=str(embedded_gguf()), n_ctx=2048, n_threads=threads, verbose=False)
-    from agent_gym.baselines.policies import embedded_checkpoint
     from transformers import AutoTokenizer
+
+    from agent_gym.baselines.policies import embedded_checkpoint
 
     text = AutoTokenizer.from_pretrained(embedded_checkpoint()).apply_chat_template(
         list(_prompt()), tokenize=False, add_generation_prompt=True

@@ -110,7 +110,6 @@ def _qps(search: Callable[[str], Any], queries: Sequence[str]) -> float:
 def bench_retrieval(n_queries: int = 300, k: int = 5, http: bool = True, lucene: bool = True) -> dict[str, Any]:
     """Queries/s of every backend on the pooled dev corpus, each as a ratio to bm25 one query at a time."""
     from agent_gym.envs.qa import load_bundled
-
     from agent_gym.retrieval import BM25Retriever, Corpus
 
     records = [r for name in ("hotpotqa", "2wikimultihopqa", "musique") for r in load_bundled(name, "dev")]
@@ -186,9 +185,9 @@ def bench_serving(sessions: int = 64, steps: int = 50) -> dict[str, Any]:
 def bench_trajectory(episodes: int = 4, max_new_tokens: int = 32, turns: int = 3) -> dict[str, float]:
     """Time to assemble token trajectories against the time the embedded model took to generate them."""
     import gymnasium as gym
-    from agent_gym.baselines.policies import EmbeddedPolicy
 
     import agent_gym  # noqa: F401
+    from agent_gym.baselines.policies import EmbeddedPolicy
     from agent_gym.rollout import RolloutEngine, build_trajectory
 
     policy = EmbeddedPolicy(max_new_tokens=max_new_tokens, batch_size=episodes)
@@ -213,12 +212,12 @@ def bench_policy(questions: int = 10, max_new_tokens: int = 64, batch_size: int 
     """Base Tool Call on ``questions`` HotpotQA dev questions, the policy's fast path off and on."""
     import gymnasium as gym
     import torch
+
+    import agent_gym  # noqa: F401
     from agent_gym.baselines.base_tool_call import BaseToolCall
     from agent_gym.baselines.method import TaskSpec
     from agent_gym.baselines.policies import EmbeddedPolicy
     from agent_gym.benchmarks.leaderboard.config import DEFAULT_ENV_KWARGS, QA_ENV_KWARGS
-
-    import agent_gym  # noqa: F401
 
     modes = {
         "padded": {"kv_reuse": False, "continuous_batching": False},

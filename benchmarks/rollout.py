@@ -22,9 +22,8 @@ LATENCY_S = 0.2
 
 def measure(episodes: int, turns: int, concurrency: int) -> float:
     """Wall-clock seconds of one rollout of the latency-bound scripted workload."""
-    from agent_gym.baselines.policies import ScriptedPolicy
-
     import agent_gym  # noqa: F401 - registers the envs
+    from agent_gym.baselines.policies import ScriptedPolicy
     from agent_gym.noise import NoiseModel
     from agent_gym.rollout import RolloutEngine
 

@@ -99,7 +99,6 @@ def _previous_wall(timing: Path) -> float:
 def held_out_scores(policy: str, episodes: int) -> dict[str, float]:
     """Greedy EM, F1 and mean return on the first ``episodes`` tasks of the held-out train slice."""
     from agent_gym.baselines.policies import make_policy
-
     from agent_gym.rollout import RolloutEngine
     from agent_gym.rollout.tasks import TaskPlan
 
@@ -254,9 +253,10 @@ def ship(folder: Path, name: str, *, adapter: Path | None = None) -> Path:
         adapter: The adapter folder to ship, when not the run's final one (e.g. a ``checkpoint-<step>``).
     """
     import torch
+    from safetensors.torch import load_file, save_file
+
     from agent_gym.baselines import trained
     from agent_gym.baselines.policies.adapters import ADAPTER_CONFIG, EMBEDDED_BASE
-    from safetensors.torch import load_file, save_file
 
     source = adapter or folder
     target = Path(trained.__file__).parent / name

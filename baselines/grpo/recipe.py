@@ -17,7 +17,6 @@ from agent_gym.baselines.checkpoints import newest_trainer_checkpoint, snapshot_
 from agent_gym.baselines.grpo.config import GRPORecipe
 from agent_gym.baselines.policies.adapters import is_peft_model, save_adapter
 from agent_gym.baselines.ppo.runtime import check_machine
-
 from agent_gym.errors import DivergenceError
 from agent_gym.integrations.rollouts import TrainingRollouts
 from agent_gym.integrations.trl import EnvRolloutFunc, env_reward, task_dataset

@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from agent_gym.baselines.ppo.lm_head import backbone_and_head, masked_logprobs
 from trl import GRPOTrainer
+
+from agent_gym.baselines.ppo.lm_head import backbone_and_head, masked_logprobs
 
 __all__ = ["PolicyTokenGRPOTrainer"]
 

@@ -8,7 +8,6 @@ from agent_gym.baselines.policies.factory import POLICY_NAMES, make_policy
 from agent_gym.baselines.policies.human import HumanPolicy
 from agent_gym.baselines.policies.openai_http import OpenAIPolicy
 from agent_gym.baselines.policies.oracle import OraclePolicy
-
 from agent_gym.testing.policies import ScriptedPolicy, assistant_turns
 
 __all__ = [

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent_gym.baselines.policies.generation import Generation, choose_tokens
-
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.chat_tokens import common_prefix_length
 

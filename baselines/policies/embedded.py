@@ -27,9 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
 from agent_gym.errors import ConfigError
 from agent_gym.utils.cache_root import cache_root, remove_path
 

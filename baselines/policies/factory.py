@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from agent_gym.baselines.trained import TRAINED_AGENTS
-
 from agent_gym.errors import ConfigError, did_you_mean
 from agent_gym.rollout.policy import Policy
 

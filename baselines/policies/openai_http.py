@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from agent_gym.baselines.policies.endpoint_pool import EndpointPool
-
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.policy import PolicyTurn
 from agent_gym.utils.http import RetryPolicy, RetryTransport, split_urls

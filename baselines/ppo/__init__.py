@@ -16,7 +16,6 @@ from agent_gym.baselines.ppo.reference import Reference
 from agent_gym.baselines.ppo.runtime import check_machine
 from agent_gym.baselines.ppo.trainer import BatchScores, PPOTrainer, advantage_targets, loss_mask, ppo_losses
 from agent_gym.baselines.ppo.value_head import PolicyWithValue, token_logprobs
-
 from agent_gym.utils.divergence import check_finite
 
 __all__ = [

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
 from agent_gym.baselines.checkpoints import checkpoint_step, newest_checkpoint, snapshot_adapter
 from agent_gym.baselines.policies.adapters import is_peft_model, save_adapter
 from agent_gym.baselines.ppo.trainer import PPOTrainer
-
 from agent_gym.errors import DivergenceError, TrainingError
 from agent_gym.rollout.trajectory import TokenTrajectory
 

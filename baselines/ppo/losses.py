@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from agent_gym.baselines.ppo.advantages import masked_mean
 
 __all__ = ["kl_penalty", "policy_loss", "value_loss"]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+
 from agent_gym.baselines.ppo.advantages import gae, masked_whiten
 from agent_gym.baselines.ppo.batch import TokenBatch, collate
 from agent_gym.baselines.ppo.config import PPOConfig
@@ -20,7 +21,6 @@ from agent_gym.baselines.ppo.losses import kl_penalty, policy_loss, value_loss
 from agent_gym.baselines.ppo.reference import Reference
 from agent_gym.baselines.ppo.runtime import check_machine
 from agent_gym.baselines.ppo.value_head import PolicyWithValue
-
 from agent_gym.rollout.trajectory import TokenTrajectory
 from agent_gym.utils.divergence import check_finite
 

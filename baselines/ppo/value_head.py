@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from torch import nn
+
 from agent_gym.baselines.ppo.batch import TokenBatch
 from agent_gym.baselines.ppo.lm_head import backbone_and_head, masked_logprobs
-from torch import nn
 
 __all__ = ["VALUE_HEAD_FILE", "PolicyWithValue", "token_logprobs"]
 

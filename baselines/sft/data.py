@@ -92,7 +92,6 @@ def collect_teacher_rows(
         concurrency: Env instances stepping at once.
     """
     from agent_gym.baselines.policies.oracle import OraclePolicy
-
     from agent_gym.rollout import build_trajectory
     from agent_gym.rollout.engine import RolloutEngine
 

@@ -15,9 +15,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from agent_gym.baselines.trained import TRAINED_AGENTS
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_gym.baselines.trained import TRAINED_AGENTS
 from agent_gym.errors import ConfigError, unknown_name
 
 __all__ = [

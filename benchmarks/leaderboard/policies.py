@@ -26,9 +26,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from agent_gym.baselines.trained import TRAINED_AGENTS
 from pydantic import TypeAdapter, ValidationError
 
+from agent_gym.baselines.trained import TRAINED_AGENTS
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.policy import Policy
 from agent_gym.utils.http import split_urls

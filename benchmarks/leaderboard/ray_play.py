@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-from agent_gym.baselines.method import PlayedEpisode
 
+from agent_gym.baselines.method import PlayedEpisode
 from agent_gym.rollout.policy import Policy
 from agent_gym.rollout.ray_pool import ActorPool, EpisodeFailure, RayOptions
 

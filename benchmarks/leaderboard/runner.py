@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from pydantic import BaseModel, ConfigDict
+
 from agent_gym.baselines.base_tool_call import BaseToolCall
 from agent_gym.baselines.method import Method, PlayedEpisode, TaskSpec
 from agent_gym.baselines.naive_rag import NaiveRAG
-from pydantic import BaseModel, ConfigDict
-
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.policy import Policy
 from agent_gym.rollout.ray_pool import RayOptions

@@ -11,9 +11,9 @@ import hashlib
 from collections.abc import Sequence
 
 import numpy as np
-from agent_gym.baselines.method import PlayedEpisode
 from pydantic import BaseModel, ConfigDict
 
+from agent_gym.baselines.method import PlayedEpisode
 from agent_gym.failures import blame_of
 
 __all__ = [

@@ -19,8 +19,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from agent_gym.baselines.method import PlayedEpisode
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agent_gym.baselines.method import PlayedEpisode
 
 from .folder import disk_error
 

@@ -48,9 +48,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from agent_gym.envs.qa.bundled import load_bundled, resolve_datasets
-
 from agent_gym.data import QARecord, load_jsonl
+from agent_gym.envs.qa.bundled import load_bundled, resolve_datasets
 from agent_gym.errors import ConfigError, ToolArgumentError
 from agent_gym.retrieval import BM25Retriever, Corpus, Retriever, make_retriever, passage_id
 from agent_gym.rewards import answer_metrics, normalize_answer, signal

@@ -1,6 +1,7 @@
 """One rule finds the checkpoint a run resumes from (it was written four ways, which disagreed on odd names)."""
 
 import pytest
+
 from agent_gym.baselines.checkpoints import (
     adapter_snapshots,
     checkpoint_step,

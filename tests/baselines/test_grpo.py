@@ -6,10 +6,10 @@ import math
 
 import pytest
 import torch
-from agent_gym.baselines.grpo.config import PRESETS, GRPORecipe
-from agent_gym.baselines.grpo.recipe import build_grpo_trainer, run_grpo, train_grpo
 
 import agent_gym  # noqa: F401  (registers the envs)
+from agent_gym.baselines.grpo.config import PRESETS, GRPORecipe
+from agent_gym.baselines.grpo.recipe import build_grpo_trainer, run_grpo, train_grpo
 from agent_gym.errors import ConfigError, DivergenceError
 from agent_gym.rollout.tasks import TaskPlan
 
@@ -132,9 +132,10 @@ def test_a_nan_loss_stops_before_the_step_is_checkpointed(make_lm, tokenizer, tm
 
 
 def test_grpo_trains_a_peft_adapter_on_and_saves_it_as_an_adapter(make_lm, tokenizer, tmp_path):
-    from agent_gym.baselines.policies.adapters import EMBEDDED_BASE, adapter_base, lora_config
     from peft import get_peft_model
     from safetensors.torch import load_file
+
+    from agent_gym.baselines.policies.adapters import EMBEDDED_BASE, adapter_base, lora_config
 
     model = get_peft_model(make_lm(0), lora_config(2))
     model.peft_config["default"].base_model_name_or_path = EMBEDDED_BASE

@@ -7,10 +7,10 @@ their gradients equal TRL's, and in a real training step the LM head sees exactl
 
 import pytest
 import torch
-from agent_gym.baselines.grpo.config import GRPORecipe
-from agent_gym.baselines.grpo.recipe import build_grpo_trainer
 
 import agent_gym  # noqa: F401  (registers the envs)
+from agent_gym.baselines.grpo.config import GRPORecipe
+from agent_gym.baselines.grpo.recipe import build_grpo_trainer
 from agent_gym.rollout.tasks import TaskPlan
 
 PLAN = TaskPlan.for_env("KeyValueLookup-v0", {"hops": 1, "reward": "process"})
@@ -24,8 +24,9 @@ def _model(make_lm, peft: bool):
     model = make_lm(0)
     if not peft:
         return model
-    from agent_gym.baselines.policies.adapters import lora_config
     from peft import get_peft_model
+
+    from agent_gym.baselines.policies.adapters import lora_config
 
     model = get_peft_model(model, lora_config(2))
     with torch.no_grad():  # a trained adapter (B != 0), so that it changes the outputs

@@ -23,7 +23,6 @@ def tiny_checkpoint(make_lm, tokenizer, tmp_path):
 @pytest.mark.parametrize("algorithm", ["ppo", "grpo"])
 def test_train_writes_a_checkpoint_the_transformers_policy_plays(algorithm, tiny_checkpoint, tmp_path, capsys):
     from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
-
     from agent_gym.rollout import rollout
 
     out = tmp_path / algorithm
@@ -75,7 +74,6 @@ def test_qa_training_with_any_seed_finishes_a_step_on_the_train_split(algorithm,
 def test_sft_writes_an_adapter_that_loads_as_a_policy(tiny_checkpoint, tmp_path, capsys):
     from agent_gym.baselines.policies.adapters import adapter_base
     from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
-
     from agent_gym.rollout import rollout
 
     out = tmp_path / "sft"
@@ -128,8 +126,9 @@ def test_bad_input_is_refused_with_the_fix(argv, message, tmp_path, capsys, monk
 @pytest.mark.parametrize("algorithm", ["ppo"])  # GRPO from an adapter: tests/baselines/test_grpo.py (it needs varied rewards)
 def test_rl_trains_on_from_an_sft_adapter_and_ships_an_adapter(algorithm, tiny_checkpoint, tmp_path, capsys):
     import torch
-    from agent_gym.baselines.policies.adapters import adapter_base, is_adapter
     from safetensors.torch import load_file
+
+    from agent_gym.baselines.policies.adapters import adapter_base, is_adapter
 
     sft = tmp_path / "sft"
     argv = ["train", "sft", *QA, "--policy", str(tiny_checkpoint), "--config", "cpu-smoke", "--set", "max_length=4096"]

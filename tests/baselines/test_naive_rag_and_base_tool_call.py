@@ -2,12 +2,12 @@
 
 import gymnasium as gym
 import pytest
+
+import agent_gym  # noqa: F401 - registers the envs
 from agent_gym.baselines.base_tool_call import BaseToolCall
 from agent_gym.baselines.method import TaskSpec
 from agent_gym.baselines.naive_rag import NaiveRAG, extract_short_answer
 from agent_gym.baselines.policies import OraclePolicy
-
-import agent_gym  # noqa: F401 - registers the envs
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout.policy import PolicyTurn
 from agent_gym.testing import FunctionPolicy

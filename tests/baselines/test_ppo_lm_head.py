@@ -6,6 +6,7 @@ forward, which the scoring path never calls), and a wrong gather or offset moves
 
 import pytest
 import torch
+
 from agent_gym.baselines.ppo import PolicyWithValue, PPOConfig, PPOTrainer, collate, token_logprobs
 from agent_gym.baselines.ppo.trainer import loss_mask
 
@@ -47,8 +48,9 @@ class _Rows:
 
 
 def _lora(make_lm):
-    from agent_gym.baselines.policies.adapters import lora_config
     from peft import get_peft_model
+
+    from agent_gym.baselines.policies.adapters import lora_config
 
     model = get_peft_model(make_lm(0), lora_config(2))
     with torch.no_grad():  # a trained adapter: B is not zero, so the adapter changes the outputs

@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 import torch
+
 from agent_gym.baselines.ppo import (
     BatchScores,
     PPOConfig,

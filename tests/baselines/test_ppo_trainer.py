@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 import torch
-from agent_gym.baselines.ppo import PPOConfig, PPOTrainer, collate, latest_checkpoint, train
 
+from agent_gym.baselines.ppo import PPOConfig, PPOTrainer, collate, latest_checkpoint, train
 from agent_gym.errors import ConfigError, DivergenceError, TrainingError
 
 CONFIG = PPOConfig.cpu_smoke(learning_rate=1e-3, minibatch_size=2, kl_coef=0.01)
@@ -163,8 +163,9 @@ def test_resume_from_a_damaged_state_file_says_which_checkpoint(make_lm, make_ba
 
 
 def test_gradient_checkpointing_changes_no_number(make_lm, make_batch):
-    from agent_gym.baselines.policies.adapters import lora_config
     from peft import get_peft_model
+
+    from agent_gym.baselines.policies.adapters import lora_config
 
     results = []
     for checkpointing in (False, True):

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 from agent_gym.benchmarks.perf import QUICK, SECTIONS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

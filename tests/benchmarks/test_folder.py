@@ -10,8 +10,8 @@ import sys
 import textwrap
 
 import pytest
-from agent_gym.benchmarks.leaderboard.folder import FolderLock, LockHolder, disk_error, pin_config, write_atomic
 
+from agent_gym.benchmarks.leaderboard.folder import FolderLock, LockHolder, disk_error, pin_config, write_atomic
 from agent_gym.errors import ConfigError, ResultsError
 
 HOLD = textwrap.dedent(

@@ -7,10 +7,10 @@ import socket
 import time
 
 import pytest
+
 from agent_gym.benchmarks.leaderboard import LeaderboardConfig, LeaderboardRun
 from agent_gym.benchmarks.leaderboard.policies import load_policy, policy_label
 from agent_gym.benchmarks.leaderboard.runner import method_label
-
 from agent_gym.cli import leaderboard
 from agent_gym.errors import ConfigError
 

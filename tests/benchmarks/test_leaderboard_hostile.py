@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from agent_gym.benchmarks.leaderboard.report import TIMING_HEADING
 
+from agent_gym.benchmarks.leaderboard.report import TIMING_HEADING
 from agent_gym.cli import leaderboard
 
 KV = ["--datasets", "KeyValueLookup-v0", "--methods", "base-tool-call", "--limit", "4", "--no-progress"]

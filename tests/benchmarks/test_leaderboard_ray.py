@@ -8,10 +8,10 @@ import os
 import sys
 
 import pytest
+
 from agent_gym.baselines.policies import OraclePolicy
 from agent_gym.benchmarks.leaderboard import LeaderboardConfig, run_leaderboard
 from agent_gym.benchmarks.leaderboard.report import TIMING_HEADING
-
 from agent_gym.cli.main import main
 from agent_gym.rollout import turn_seed
 from agent_gym.rollout.ray_pool import RayOptions

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from agent_gym.benchmarks.leaderboard.report import TIMING_HEADING
 
 pytestmark = pytest.mark.slow

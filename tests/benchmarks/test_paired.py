@@ -1,6 +1,7 @@
 """Paired differences: the bootstrap keeps each question's two outcomes together, and the report shows them."""
 
 import pytest
+
 from agent_gym.benchmarks.leaderboard.report import LeaderboardReport, to_markdown
 from agent_gym.benchmarks.leaderboard.stats import PairedDifference, bootstrap_ci, paired_difference
 

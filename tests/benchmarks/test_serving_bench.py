@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 from agent_gym.benchmarks.serving import measure
 
 pytest.importorskip("websockets")

@@ -4,7 +4,6 @@ import math
 
 from agent_gym.baselines.method import PlayedEpisode
 from agent_gym.benchmarks.leaderboard.stats import bootstrap_ci, episode_measures, summarize_cell
-
 from agent_gym.types import Episode, StepRecord
 
 

@@ -4,9 +4,9 @@
 import json
 
 import pytest
+
 from agent_gym.baselines.method import PlayedEpisode
 from agent_gym.benchmarks.leaderboard.store import EpisodeRecord, EpisodeStore
-
 from agent_gym.errors import ResultsError
 from agent_gym.types import Episode
 

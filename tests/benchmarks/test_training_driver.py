@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from agent_gym.benchmarks import training
 
+from agent_gym.benchmarks import training
 from agent_gym.cli.train import _parser as train_parser
 
 
@@ -77,9 +77,8 @@ def test_curves_refuses_a_folder_that_is_not_an_rl_run_before_scoring_anything(t
 
 
 def test_search_behaviour_counts_second_searches_distinct_queries_and_recall():
-    from agent_gym.baselines.policies.teacher import TwoHopTeacher
-
     import agent_gym  # noqa: F401  (registers the envs)
+    from agent_gym.baselines.policies.teacher import TwoHopTeacher
     from agent_gym.rollout import RolloutEngine
     from agent_gym.rollout.tasks import TaskPlan
     from agent_gym.testing import ScriptedPolicy

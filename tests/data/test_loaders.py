@@ -4,9 +4,9 @@ import gzip
 import json
 
 import pytest
-from agent_gym.envs.qa.bundled import load_bundled
 
 from agent_gym.data import QARecord, load_hf, load_jsonl, load_raw, load_records, write_jsonl
+from agent_gym.envs.qa.bundled import load_bundled
 from agent_gym.errors import ConfigError, DataError
 
 

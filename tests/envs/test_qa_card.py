@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from agent_gym.envs.qa.card import render_card
-
 import agent_gym.registry
+from agent_gym.envs.qa.card import render_card
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "envs" / "qa.md"
 

@@ -5,12 +5,12 @@ import warnings
 
 import gymnasium as gym
 import pytest
-from agent_gym.envs.qa import MultiHopQAEnv, load_bundled
 from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from hypothesis import given
 from hypothesis import strategies as st
 
 import agent_gym  # noqa: F401  (registers the envs)
+from agent_gym.envs.qa import MultiHopQAEnv, load_bundled
 from agent_gym.errors import ConfigError
 from agent_gym.utils import check_env
 

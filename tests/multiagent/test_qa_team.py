@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
-from agent_gym.baselines.policies import OraclePolicy
 
+from agent_gym.baselines.policies import OraclePolicy
 from agent_gym.multiagent import ANSWERER, SEARCHER, RelayAnswerer, make, run_team_episode
 
 pytestmark = pytest.mark.skipif("MultiHopQA-v0" not in gym.registry, reason="MultiHopQA-v0 is not registered yet")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from agent_gym.baselines.policies import OraclePolicy
 
+from agent_gym.baselines.policies import OraclePolicy
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.multiagent import ANSWERER, SEARCHER, RelayAnswerer, make, run_team_episode, run_team_episodes
 from agent_gym.multiagent.runner import agent_turn_seed

@@ -8,11 +8,11 @@ import sys
 
 import gymnasium as gym
 import pytest
-from agent_gym.envs.qa import load_bundled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import agent_gym  # noqa: F401
+from agent_gym.envs.qa import load_bundled
 from agent_gym.errors import MissingDependency
 from agent_gym.retrieval import BM25Retriever, Corpus
 from agent_gym.retrieval import lucene as lucene_module

@@ -50,8 +50,9 @@ class ReplayTokenPolicy:
 @pytest.fixture(scope="session")
 def smol_tokenizer():
     """The embedded model's tokenizer (converts the GGUF once into the cache)."""
-    from agent_gym.baselines.policies import embedded_checkpoint
     from transformers import AutoTokenizer
+
+    from agent_gym.baselines.policies import embedded_checkpoint
 
     return AutoTokenizer.from_pretrained(embedded_checkpoint(), local_files_only=True)
 

@@ -6,9 +6,9 @@ import time
 
 import gymnasium as gym
 import pytest
-from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 
 import agent_gym  # noqa: F401 - registers the envs
+from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 from agent_gym.errors import ConfigError, PolicyError
 from agent_gym.rollout import PolicyTurn, RolloutEngine, read_episodes, rollout, run_episode, turn_seed
 from agent_gym.types import PolicyRecord

@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 
 import pytest
-from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 from agent_gym.rollout import RolloutEngine, read_episodes
 from agent_gym.testing.ray_cluster import local_cluster
 

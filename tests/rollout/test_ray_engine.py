@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.policies import OraclePolicy, ScriptedPolicy
 from agent_gym.cli.main import main
 from agent_gym.rollout import RolloutEngine, read_episodes, rollout, turn_seed
 from agent_gym.rollout.ray_engine import RayRolloutEngine
@@ -147,7 +147,6 @@ def test_a_hung_episode_is_bounded_by_the_timeout_and_the_others_finish(cluster,
 
 def test_a_killed_endpoint_mid_run_loses_no_turn_on_ray_workers(cluster, tmp_path):
     from agent_gym.baselines.policies import make_policy
-
     from tests.baselines.policies.conftest import llama_cpp_server
 
     with llama_cpp_server(tmp_path / "a.log") as a, llama_cpp_server(tmp_path / "b.log") as b:

@@ -2,10 +2,10 @@
 
 import gymnasium as gym
 import pytest
-from agent_gym.baselines.grpo.config import PRESETS
-from agent_gym.envs.qa.bundled import load_bundled
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.grpo.config import PRESETS
+from agent_gym.envs.qa.bundled import load_bundled
 from agent_gym.errors import ConfigError
 from agent_gym.rollout.tasks import TaskPlan, TaskRef, sampling_seed
 

@@ -3,7 +3,6 @@
 import threading
 
 from agent_gym.envs.qa import env as qa_env
-
 from agent_gym.retrieval import bm25
 from agent_gym.utils.lru import LRUCache
 

@@ -23,6 +23,7 @@ def embedded():
     gets many times slower (docs/results.md); the previous setting is restored afterwards.
     """
     import torch
+
     from agent_gym.baselines.policies import EmbeddedPolicy
 
     threads = torch.get_num_threads()
@@ -35,8 +36,9 @@ def random_lm_policy(embedded):
     """``random_lm_policy(**options)``: a TransformersPolicy on a randomly initialised 2-layer Llama that
     shares the embedded tokenizer: fast, and it emits garbage, special tokens included."""
     import torch
-    from agent_gym.baselines.policies import TransformersPolicy
     from transformers import LlamaConfig, LlamaForCausalLM
+
+    from agent_gym.baselines.policies import TransformersPolicy
 
     torch.manual_seed(0)
     config = LlamaConfig(
@@ -73,6 +75,7 @@ class LlamaServer:
 def llama_cpp_server(log_path: Path, *, startup_s: float = 120) -> Iterator[LlamaServer]:
     """llama.cpp's OpenAI-compatible server on a free loopback port, serving the embedded GGUF as ``smollm2``."""
     import httpx
+
     from agent_gym.baselines.policies.embedded import embedded_gguf
 
     pytest.importorskip("llama_cpp.server", reason="needs the llamacpp extra: pip install '.[llamacpp]'")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from agent_gym.baselines.policies.decoder import ContinuousDecoder, DecodeRequest, supports_packing
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.policies.decoder import ContinuousDecoder, DecodeRequest, supports_packing
 from agent_gym.errors import ConfigError
 from agent_gym.rollout import RolloutEngine, new_episode_id
 from tests.baselines.policies.conftest import HISTORY

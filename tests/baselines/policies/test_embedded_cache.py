@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from agent_gym.baselines.policies import embedded
 from agent_gym.baselines.policies.embedded import MANIFEST, Manifest, embedded_checkpoint
 

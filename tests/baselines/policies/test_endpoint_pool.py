@@ -8,10 +8,10 @@ import threading
 
 import httpx
 import pytest
-from agent_gym.baselines.policies import OpenAIPolicy
-from agent_gym.baselines.policies.endpoint_pool import EndpointPool
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.policies import OpenAIPolicy
+from agent_gym.baselines.policies.endpoint_pool import EndpointPool
 from agent_gym.rollout import RolloutEngine
 from tests.baselines.policies.conftest import llama_cpp_server
 

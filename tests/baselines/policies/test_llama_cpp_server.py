@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from agent_gym.baselines.policies import OpenAIPolicy
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.policies import OpenAIPolicy
 from agent_gym.rollout import rollout
 from tests.baselines.policies.conftest import llama_cpp_server
 

@@ -9,9 +9,9 @@ import time
 
 import httpx
 import pytest
-from agent_gym.baselines.policies import OpenAIPolicy
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.policies import OpenAIPolicy
 from agent_gym.errors import ConfigError
 from agent_gym.rollout import RolloutEngine
 from tests.baselines.policies.conftest import HISTORY

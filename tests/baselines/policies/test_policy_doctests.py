@@ -5,8 +5,9 @@ from __future__ import annotations
 import doctest
 import importlib
 
-import agent_gym.baselines.policies as policies
 import pytest
+
+import agent_gym.baselines.policies as policies
 
 MODULES = ["embedded", "endpoint_pool", "factory", "generation", "human", "openai_http", "oracle", "transformers_lm"]
 

@@ -8,8 +8,8 @@ loaded onto the wrong base, fails here.
 from __future__ import annotations
 
 import pytest
-from agent_gym.baselines.trained import TRAINED_AGENTS, trained_agent_path
 
+from agent_gym.baselines.trained import TRAINED_AGENTS, trained_agent_path
 from agent_gym.cli.main import main
 from agent_gym.rollout import read_episodes
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
-from agent_gym.baselines.policies import POLICY_NAMES, HumanPolicy, OraclePolicy, ScriptedPolicy, make_policy
 
 import agent_gym  # noqa: F401
+from agent_gym.baselines.policies import POLICY_NAMES, HumanPolicy, OraclePolicy, ScriptedPolicy, make_policy
 from agent_gym.errors import ConfigError
 from agent_gym.rollout import Policy, new_episode_id, rollout
 from tests.baselines.policies.conftest import HISTORY
