@@ -108,3 +108,36 @@ def llama_cpp_server(log_path: Path, *, startup_s: float = 120) -> Iterator[Llam
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+SEARCH_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "search",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+        },
+    }
+]
+"""A QA env's one search tool, as the env lists it."""
+
+
+def teach(
+    policy, results: list[str], titles: list[str], question: str = "Who directed Ed Wood?", max_turns: int = 5
+) -> list[str]:
+    """A teacher's turns (each query as its JSON string, or the answer) when its n-th search returns ``results[n]``."""
+    from agent_gym.rollout.policy import new_episode_id
+
+    history = ({"role": "system", "content": "s"}, {"role": "user", "content": question})
+    info = {"question": question, "supporting_titles": titles, "answers": ["Tim Burton"], "max_turns": max_turns}
+    episode = new_episode_id()
+    policy.start_episode(episode, history, {**info, "tool_format": "hermes"})
+    texts: list[str] = []
+    for result in [*results, ""]:
+        (turn,) = policy.act([history], tools=SEARCH_TOOLS, episodes=[episode])
+        texts.append(turn.text)
+        if turn.text.startswith("<answer>"):
+            break
+        history = history + ({"role": "assistant", "content": turn.text}, {"role": "tool", "content": result})
+    call = '<tool_call>\n{"name": "search", "arguments": {"query": '
+    return [t.removeprefix(call).removesuffix("}}\n</tool_call>") for t in texts]

@@ -9,7 +9,7 @@ import agent_gym  # noqa: F401
 from agent_gym.baselines.policies import POLICY_NAMES, HumanPolicy, OraclePolicy, ScriptedPolicy, make_policy
 from agent_gym.errors import ConfigError
 from agent_gym.rollout import Policy, new_episode_id, rollout
-from tests.baselines.policies.conftest import HISTORY
+from tests.baselines.policies.conftest import HISTORY, teach
 
 
 def test_scripted_policy_plays_its_list_then_repeats_the_last_action():
@@ -59,34 +59,8 @@ def test_the_oracle_plays_qa_from_supporting_titles_and_answers():
     ]
 
 
-SEARCH_TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "search",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
-        },
-    }
-]
-
-
 def _teach(results: list[str], titles: list[str], max_turns: int = 5) -> list[str]:
-    """The teacher's turns when the n-th search returns ``results[n]``."""
-    policy = OraclePolicy(question_first=True)
-    history = ({"role": "system", "content": "s"}, {"role": "user", "content": "Who directed Ed Wood?"})
-    info = {"question": "Who directed Ed Wood?", "supporting_titles": titles, "answers": ["Tim Burton"], "max_turns": max_turns}
-    episode = new_episode_id()
-    policy.start_episode(episode, history, {**info, "tool_format": "hermes"})
-    texts: list[str] = []
-    for result in [*results, ""]:
-        (turn,) = policy.act([history], tools=SEARCH_TOOLS, episodes=[episode])
-        texts.append(turn.text)
-        if turn.text.startswith("<answer>"):
-            break
-        history = history + ({"role": "assistant", "content": turn.text}, {"role": "tool", "content": result})
-    return [
-        t.removeprefix('<tool_call>\n{"name": "search", "arguments": {"query": ').removesuffix("}}\n</tool_call>") for t in texts
-    ]
+    return teach(OraclePolicy(question_first=True), results, titles, max_turns=max_turns)
 
 
 def test_the_teacher_searches_the_question_then_only_titles_the_passages_name():

@@ -7,35 +7,11 @@ import statistics
 import pytest
 
 from agent_gym.baselines.policies.teacher import TwoHopTeacher, learnable, question_query
-from agent_gym.rollout.policy import EpisodeId
-
-SEARCH_TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "search",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
-        },
-    }
-]
-_CALL = '<tool_call>\n{"name": "search", "arguments": {"query": '
+from tests.baselines.policies.conftest import teach
 
 
 def _teach(results: list[str], titles: list[str], question: str = "Who directed Ed Wood?", max_turns: int = 5) -> list[str]:
-    """The teacher's turns (queries as JSON strings, or the answer) when the n-th search returns ``results[n]``."""
-    policy = TwoHopTeacher()
-    history = ({"role": "system", "content": "s"}, {"role": "user", "content": question})
-    info = {"question": question, "supporting_titles": titles, "answers": ["Tim Burton"], "max_turns": max_turns}
-    episode = EpisodeId(0)
-    policy.start_episode(episode, history, {**info, "tool_format": "hermes"})
-    texts: list[str] = []
-    for result in [*results, ""]:
-        (turn,) = policy.act([history], tools=SEARCH_TOOLS, episodes=[episode])
-        texts.append(turn.text)
-        if turn.text.startswith("<answer>"):
-            break
-        history = history + ({"role": "assistant", "content": turn.text}, {"role": "tool", "content": result})
-    return [t.removeprefix(_CALL).removesuffix("}}\n</tool_call>") for t in texts]
+    return teach(TwoHopTeacher(), results, titles, question=question, max_turns=max_turns)
 
 
 def test_the_bridge_is_searched_as_the_passages_name_it():
