@@ -14,6 +14,7 @@ import sys
 import time
 
 from agent_gym.cli._pairs import parse_pairs
+from agent_gym.cli._policy_args import POLICY_METAVAR, policy_help, policy_spec
 from agent_gym.cli._ray_args import add_ray_arguments, parse_ray
 from agent_gym.errors import AgentGymError, ConfigError
 
@@ -38,12 +39,16 @@ def _parser() -> argparse.ArgumentParser:
         "--policy",
         action="append",
         default=[],
-        metavar="SPEC",
-        help="add a method: this policy acting in the multi-turn env (checkpoint folder, http://host:port/v1[#model], "
-        "a policy name, or module:attribute); repeatable",
+        type=policy_spec,
+        metavar=POLICY_METAVAR,
+        help=policy_help("add a method: this policy acting in the multi-turn env (repeatable)"),
     )
     parser.add_argument(
-        "--base-policy", default="embedded", metavar="SPEC", help="the policy behind Naive RAG and Base Tool Call"
+        "--base-policy",
+        default="embedded",
+        type=policy_spec,
+        metavar=POLICY_METAVAR,
+        help=policy_help("the policy behind Naive RAG and Base Tool Call"),
     )
     parser.add_argument(
         "--policy-arg",
@@ -82,7 +87,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (printed by argparse) is a return code like every other refusal
+        return int(exc.code or 0)
     from pydantic import ValidationError
 
     from agent_gym.benchmarks.leaderboard import (
@@ -106,8 +114,8 @@ def main(argv: list[str]) -> int:
         config = LeaderboardConfig(
             methods=args.methods,
             datasets=args.datasets,
-            policies=tuple(args.policy),
-            base_policy=args.base_policy,
+            policies=tuple(spec.text for spec in args.policy),
+            base_policy=args.base_policy.text,
             limit=None if args.full else args.limit,
             seed=args.seed,
             k=args.k,

@@ -7,6 +7,8 @@ Examples::
     agent-gym rollout MultiHopQA-v0 --policy openai -p base_url=http://127.0.0.1:8000/v1 -p model=smol -n 64
     agent-gym rollout MultiHopQA-v0 --policy http://a:8000/v1,http://b:8000/v1#smol -n 64   # an endpoint pool
     agent-gym rollout MultiHopQA-v0 --policy oracle -n 32 --ray auto --workers 2 --envs-per-worker 4
+    agent-gym rollout MultiHopQA-v0 --policy runs/sft -n 16        # a checkpoint folder (or sft: the shipped one)
+    agent-gym rollout KeyValueLookup-v0 --policy my_pkg.agents:make_agent -n 8   # your own Policy
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from collections.abc import Callable
-from typing import Any
 
 from agent_gym.cli._env_args import add_env_arguments, make_env
 from agent_gym.cli._pairs import parse_pairs
+from agent_gym.cli._policy_args import POLICY_METAVAR, policy_help, policy_spec
 from agent_gym.cli._ray_args import add_ray_arguments, parse_ray
 from agent_gym.errors import AgentGymError
 
@@ -34,9 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--policy",
         default="oracle",
-        type=_policy_spec,
-        metavar="NAME|URL[,URL...][#MODEL]",
-        help=f"{policies}; or OpenAI-compatible servers of one model (several: an endpoint pool)",
+        type=policy_spec,
+        metavar=POLICY_METAVAR,
+        help=f"{policy_help('the policy to run')} (several URLs: an endpoint pool). Names: {policies}",
     )
     parser.add_argument(
         "--policy-arg",
@@ -56,25 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _policy_spec(spec: str) -> str:
-    from agent_gym.baselines.policies import POLICY_NAMES
-    from agent_gym.benchmarks.leaderboard.config import did_you_mean
-
-    if spec in POLICY_NAMES or spec.startswith(("http://", "https://")):
-        return spec
-    raise argparse.ArgumentTypeError(did_you_mean("policy", spec, list(POLICY_NAMES)) + " or an http(s):// server URL")
-
-
-def _policy_factory(spec: str, options: dict[str, Any]) -> Callable[[], Any]:
-    """What builds the policy (in this process, or in each Ray worker): a name, or servers ``URL[,URL...][#model]``."""
-    from agent_gym.baselines.policies import make_policy
-
-    if spec.startswith(("http://", "https://")):
-        urls, _, model = spec.partition("#")
-        return functools.partial(make_policy, "openai", base_url=urls, model=model or "default", **options)
-    return functools.partial(make_policy, spec, **options)
-
-
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from agent_gym.rollout import RolloutEngine
@@ -82,7 +64,8 @@ def main(argv: list[str]) -> int:
     try:
         ray = parse_ray(args)
         make_env(args).close()  # fail fast on an unknown id or bad kwargs, before loading a model
-        build = _policy_factory(args.policy, parse_pairs(args.policy_arg, "--policy-arg"))
+        options = parse_pairs(args.policy_arg, "--policy-arg")
+        build = args.policy.builder(options, check_endpoints=False)  # a server down now counts as policy errors
         envs = functools.partial(make_env, args)
         if ray is None:
             engine = RolloutEngine(

@@ -13,6 +13,7 @@ Examples::
     agent-gym train ppo --env MultiHopQA-v0 --policy runs/sft --config cpu-qa --seed 3 --output-dir runs/ppo
     agent-gym train grpo --env KeyValueLookup-v0 -k hops=1 --policy embedded --steps 2 --output-dir runs/kv
     agent-gym train grpo --env MultiHopQA-v0 --policy runs/sft --config gpu-agent-r1 --output-dir runs/r1
+    agent-gym train grpo --env MultiHopQA-v0 --policy sft --config cpu-qa --output-dir runs/grpo   # the shipped SFT agent
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_gym.cli._pairs import parse_pairs
+from agent_gym.cli._policy_args import POLICY_METAVAR, policy_help, policy_spec
 from agent_gym.errors import AgentGymError, ConfigError
 
 __all__ = ["load_policy_model", "main", "run"]
@@ -34,7 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("algorithm", choices=["sft", "grpo", "ppo"], help="sft and grpo (through TRL) or ppo (ours)")
     parser.add_argument("--env", required=True, help="a registered env id (see `agent-gym list`)")
     parser.add_argument("--kwarg", "-k", action="append", default=[], metavar="KEY=VALUE", help="env argument (repeatable)")
-    parser.add_argument("--policy", default="embedded", help="'embedded' (SmolLM2-135M) or a checkpoint folder / .gguf")
+    parser.add_argument(
+        "--policy",
+        default="embedded",
+        type=policy_spec,
+        metavar=POLICY_METAVAR,
+        help=policy_help("the model to start from (a local one: embedded, a shipped agent, a checkpoint folder or .gguf)"),
+    )
     parser.add_argument("--output-dir", required=True, help="checkpoints, metrics.jsonl and the final model go here")
     parser.add_argument("--config", default="cpu-smoke", help="recipe: cpu-smoke, cpu-qa, gpu-agent-r1 (grpo, ppo), gpu (sft)")
     parser.add_argument("--split", help="data split to train on (default: train; envs without splits take none)")
@@ -57,24 +65,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def load_policy_model(policy: str, *, trainable_adapter: bool = False) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` of ``embedded`` or of a local checkpoint / adapter folder or GGUF file (no hub access).
+    """``(model, tokenizer)`` of a local policy spec: ``embedded``, a shipped agent (``sft``, ...), a checkpoint or
+    adapter folder, or a ``.gguf`` file (no hub access); :meth:`PolicySpec.load_model
+    <agent_gym.baselines.policies.spec.PolicySpec.load_model>` of the parsed spec.
 
     Args:
-        policy: ``embedded``, a checkpoint folder, a LoRA adapter folder, or a ``.gguf`` file.
-        trainable_adapter: For an adapter folder, keep it a peft model whose adapter trains on (GRPO/PPO from SFT).
+        policy: The spec, in the grammar every ``--policy`` takes.
+        trainable_adapter: For an adapter, keep it a peft model whose adapter trains on (GRPO/PPO from SFT).
+
+    Raises:
+        ConfigError: a spec that does not parse, or one that names no local model (an endpoint, ``oracle``, ...).
     """
-    from agent_gym.baselines.policies.adapters import is_adapter, load_adapter_model
-    from agent_gym.baselines.policies.transformers_lm import load_causal_lm
+    from agent_gym.baselines.policies.spec import PolicySpec
 
-    if policy == "embedded":
-        from agent_gym.baselines.policies.embedded import embedded_checkpoint
-
-        return load_causal_lm(embedded_checkpoint())
-    if not Path(policy).expanduser().exists():
-        raise ConfigError(f"--policy must be 'embedded' or a local checkpoint folder / .gguf file, got {policy!r}")
-    if is_adapter(policy):
-        return load_adapter_model(policy, trainable=trainable_adapter)
-    return load_causal_lm(policy)
+    return PolicySpec.parse(policy).load_model(trainable_adapter=trainable_adapter)
 
 
 def _plan(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> Any:
@@ -165,7 +169,8 @@ def _run_sft(args: argparse.Namespace, model: Any, tokenizer: Any, plan: Any) ->
     from agent_gym.baselines.policies.adapters import EMBEDDED_BASE
     from agent_gym.baselines.sft.recipe import train_sft
 
-    base = EMBEDDED_BASE if args.policy == "embedded" else str(Path(args.policy).expanduser().resolve())
+    path = args.policy.model_path()
+    base = EMBEDDED_BASE if path is None else str(path)
     if args.no_resume:
         _clear_checkpoints(Path(args.output_dir))
     return train_sft(model, tokenizer, plan, _sft_recipe(args), args.output_dir, base=base, resume=not args.no_resume)
@@ -200,9 +205,10 @@ def run(argv: list[str]) -> list[dict[str, float]]:
 
     settings = {"grpo": _grpo_recipe, "sft": _sft_recipe, "ppo": lambda a: _ppo_run(a).ppo}[args.algorithm](args)
     check_machine(settings.use_cpu, settings.bf16)  # refuse before loading the model
+    args.policy.model_path()  # refuses a spec that names no local model (an endpoint, oracle) before anything else
     plan = _plan(args, parse_pairs(args.kwarg, "--kwarg"))  # refuses the dev split before loading the model
     torch.manual_seed(args.seed)
-    model, tokenizer = load_policy_model(args.policy, trainable_adapter=args.algorithm != "sft")
+    model, tokenizer = args.policy.load_model(trainable_adapter=args.algorithm != "sft")
     runner = {"grpo": _run_grpo, "ppo": _run_ppo, "sft": _run_sft}[args.algorithm]
     return runner(args, model, tokenizer, plan)
 

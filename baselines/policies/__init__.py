@@ -25,11 +25,11 @@ __all__ = [
 
 
 def __getattr__(name: str):  # the torch-backed policies load on first use
-    if name == "TransformersPolicy":
-        from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
+    if name in ("EmbeddedPolicy", "TransformersPolicy"):
+        from agent_gym.baselines.policies import transformers_lm
 
-        return TransformersPolicy
-    if name in ("EmbeddedPolicy", "embedded_checkpoint"):
+        return getattr(transformers_lm, name)
+    if name == "embedded_checkpoint":
         from agent_gym.baselines.policies import embedded
 
         return getattr(embedded, name)

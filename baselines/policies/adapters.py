@@ -3,8 +3,10 @@
 An adapter folder holds ``adapter_config.json`` and ``adapter_model.safetensors`` (``peft``'s layout, weights
 stored in float16 to halve what ships). Its ``base_model_name_or_path`` is :data:`EMBEDDED_BASE` when it was
 trained on the embedded model, so the folder names no path of the machine it was trained on; otherwise a
-local checkpoint folder. :func:`agent_gym.baselines.policies.transformers_lm.load_causal_lm` recognises such a
-folder, so ``--policy runs/sft``, ``TransformersPolicy("runs/sft")`` and the leaderboard load it unchanged.
+local checkpoint folder. This module only reads and writes the files; loading an adapter onto its base is
+:func:`agent_gym.baselines.policies.loading.load_adapter_model`, and
+:func:`~agent_gym.baselines.policies.loading.load_causal_lm` recognises such a folder, so ``--policy runs/sft``,
+``TransformersPolicy("runs/sft")`` and the leaderboard load it unchanged.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ __all__ = [
     "adapter_base",
     "is_adapter",
     "is_peft_model",
-    "load_adapter_model",
     "lora_config",
+    "peft_module",
     "save_adapter",
 ]
 
@@ -32,7 +34,8 @@ EMBEDDED_BASE = "agent-gym:embedded"
 """``base_model_name_or_path`` of adapters trained on the embedded SmolLM2-135M-Instruct."""
 
 
-def _peft() -> Any:
+def peft_module() -> Any:
+    """The ``peft`` module, or a clear error naming the extra that installs it."""
     try:
         import peft
     except ImportError:
@@ -51,7 +54,7 @@ def lora_config(rank: int = 4, alpha: int | None = None) -> Any:
     """The LoRA of agent-gym's recipes: every linear layer, rank ``rank``, scale ``alpha / rank`` (alpha 2·rank)."""
     if rank < 1:
         raise ConfigError(f"the LoRA rank must be >= 1, got {rank}")
-    return _peft().LoraConfig(
+    return peft_module().LoraConfig(
         r=rank, lora_alpha=alpha or 2 * rank, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"
     )
 
@@ -73,7 +76,7 @@ def save_adapter(model: Any, directory: str | Path, *, base: str | None = None) 
     import torch
     from safetensors.torch import save_file
 
-    peft = _peft()
+    peft = peft_module()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = peft.get_peft_model_state_dict(model)
@@ -94,30 +97,3 @@ def adapter_base(directory: str | Path) -> str:
         return str(json.loads((Path(directory) / ADAPTER_CONFIG).read_text())["base_model_name_or_path"])
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"{Path(directory) / ADAPTER_CONFIG} is damaged ({exc}); restore the adapter folder") from None
-
-
-def load_adapter_model(directory: str | Path, *, trainable: bool = False, dtype: str = "float32") -> tuple[Any, Any]:
-    """``(model, tokenizer)``: the adapter's base with the adapter on it.
-
-    Args:
-        directory: An adapter folder.
-        trainable: Keep a ``peft`` model whose adapter trains on (GRPO/PPO from an SFT adapter); otherwise the
-            adapter is merged into the weights, so inference runs as fast as the base model.
-        dtype: Torch dtype name of the weights.
-    """
-    from agent_gym.baselines.policies.transformers_lm import load_causal_lm
-
-    base = adapter_base(directory)
-    if base == EMBEDDED_BASE:
-        from agent_gym.baselines.policies.embedded import embedded_checkpoint
-
-        base_path: Path = embedded_checkpoint()
-    else:
-        base_path = Path(base).expanduser()
-        if not base_path.exists():
-            raise ConfigError(f"the adapter {directory} goes on {base}, which is not a local folder; put the base model there")
-    model, tokenizer = load_causal_lm(base_path, dtype=dtype)
-    peft_model = _peft().PeftModel.from_pretrained(model, str(directory), is_trainable=trainable)
-    if trainable:
-        return peft_model, tokenizer
-    return peft_model.merge_and_unload().eval(), tokenizer

