@@ -26,12 +26,14 @@ def _fake_scores(calls):
 
 def test_every_run_command_is_a_train_command_on_the_train_split_from_the_shared_sft(tmp_path):
     commands = training.run_commands(tmp_path, seed=3)
+    (tmp_path / "sft").mkdir()  # the RL runs start from the SFT run's adapter, which --policy checks exists
+    (tmp_path / "sft" / "adapter_config.json").write_text("{}")
     parsed = {name: train_parser().parse_args(argv) for name, argv in commands.items()}
     assert [p.algorithm for p in parsed.values()] == ["sft", "grpo", "ppo"]
     assert {(p.env, p.holdout) for p in parsed.values()} == {("MultiHopQA-v0", training.HOLDOUT)}  # one held-out slice
     assert parsed["sft"].seed == 0  # one SFT start for every RL seed
     for name in ("grpo", "ppo"):
-        assert parsed[name].policy == str(tmp_path / "sft") and parsed[name].seed == 3
+        assert parsed[name].policy.target == str(tmp_path / "sft") and parsed[name].seed == 3
         assert parsed[name].output_dir.endswith(f"{name}-seed3")
     assert not any(p.allow_dev_split for p in parsed.values())
     assert {p.split for p in parsed.values()} == {None}  # the train CLI's default: the train split
