@@ -134,4 +134,5 @@ def test_public_names_are_pinned():
     assert {"PPOConfig", "PPOTrainer", "PolicyWithValue", "gae", "train", "advantage_targets", "ppo_losses"} <= set(ppo.__all__)
     assert all(hasattr(ppo, name) for name in ppo.__all__)
     assert grpo_config.__all__ == ["PRESETS", "GRPORecipe"]
-    assert grpo_recipe.__all__ == ["build_grpo_trainer", "run_grpo", "save_final", "train_grpo"]
+    grpo_names = ["NO_SPREAD", "build_grpo_trainer", "run_grpo", "save_final", "train_grpo", "zero_spread_warning"]
+    assert grpo_recipe.__all__ == grpo_names
