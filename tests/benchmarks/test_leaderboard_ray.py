@@ -58,10 +58,10 @@ class CrashingOracle(OraclePolicy):
         super().__init__()
         self.first_turn = turn_seed(seed, 1)
 
-    def act(self, histories, *, tools=None, seeds=None):
+    def act(self, histories, *, tools=None, seeds=None, episodes=None):
         if self.first_turn in (seeds or ()):
             os._exit(1)
-        return super().act(histories, tools=tools, seeds=seeds)
+        return super().act(histories, tools=tools, seeds=seeds, episodes=episodes)
 
 
 def test_a_batch_that_always_kills_its_worker_is_a_note_and_a_local_rerun_completes_the_run(cluster, tmp_path, capsys):
