@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent_gym.baselines.policies.oracle import OraclePolicy
+from agent_gym.baselines.policies.oracle import OraclePolicy, _search_schema
 from agent_gym.rollout.policy import EpisodeId, PolicyTurn
 from agent_gym.testing.policies import assistant_turns
 from agent_gym.tools.formats import get_format
@@ -87,8 +87,6 @@ def _next_search(
     fmt: Any,
 ) -> ToolCall | None:
     """The teacher's next search, or None to answer."""
-    from agent_gym.baselines.policies.oracle import _search_schema
-
     step = assistant_turns(history)
     schema = _search_schema(tools, preferred)
     if schema is None or step + 1 >= int(info.get("max_turns", 5)):  # the last turn must answer
